@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The subcommands of the anonvm command and what they share: running a script on an
+ * executor into a string, and comparing two outputs.
+ */
+#ifndef ANONVM_CLI_H
+#define ANONVM_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "exec.h"
+#include "script.h"
+
+int cmd_run(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_fuzz(int argc, char **argv);
+
+/* Runs s on the model or the kernel; *text gets the output (caller frees). Exit status. */
+int run_capture(const struct script *s, bool kernel, bool validate_each, char **text, FILE *err);
+/* Compares two outputs ignoring model-only lines ("# ..."); true when equal. */
+bool outputs_equal(const char *a, const char *b);
+/* A unified diff of the two outputs (model-only lines left out) on out. */
+void print_udiff(FILE *out, const char *label_a, const char *a, const char *label_b, const char *b);
+
+#endif

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * diff.c: `anonvm diff`: run each script on the model and on the kernel and compare the
+ * canonical output byte for byte (model-only "# " lines left out); a unified diff of each
+ * mismatch. Ends with `N passed, N failed`.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* The output without its model-only lines. */
+static char *strip_model_lines(const char *text)
+{
+	size_t n = strlen(text);
+	char *out = malloc(n + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p + 1) : strlen(p);
+
+		if (!(len >= 2 && p[0] == '#' && p[1] == ' ')) {
+			memcpy(o, p, len);
+			o += len;
+		}
+		p += len;
+	}
+	*o = '\0';
+	return out;
+}
+
+bool outputs_equal(const char *a, const char *b)
+{
+	char *x = strip_model_lines(a ? a : ""), *y = strip_model_lines(b ? b : "");
+	bool eq = x && y && !strcmp(x, y);
+
+	free(x);
+	free(y);
+	return eq;
+}
+
+static int write_temp(char *tmpl, const char *text)
+{
+	int fd = mkstemp(tmpl);
+	size_t len = strlen(text);
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, text, len) != (ssize_t)len) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+void print_udiff(FILE *out, const char *label_a, const char *a, const char *label_b, const char *b)
+{
+	char ta[] = "/tmp/anonvm-diff-a.XXXXXX", tb[] = "/tmp/anonvm-diff-b.XXXXXX";
+	char *x = strip_model_lines(a ? a : ""), *y = strip_model_lines(b ? b : "");
+	pid_t pid;
+
+	fflush(out);
+	if (!x || !y || write_temp(ta, x) || write_temp(tb, y)) {
+		fprintf(out, "(cannot write temporary files for the diff)\n");
+		goto out;
+	}
+	pid = fork();
+	if (pid == 0) {
+		if (dup2(fileno(out), 1) < 0)
+			_exit(127);
+		execlp("diff", "diff", "-u", "--label", label_a, "--label", label_b, ta, tb,
+		       (char *)NULL);
+		_exit(127);
+	}
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	unlink(ta);
+	unlink(tb);
+out:
+	free(x);
+	free(y);
+}
+
+static void diff_usage(FILE *out)
+{
+	fputs("usage: anonvm diff [--no-validate] SCRIPT...\n"
+	      "\n"
+	      "Runs each script on the model and on the live kernel (root) and compares the\n"
+	      "canonical output byte for byte. Prints a unified diff for each mismatch and ends\n"
+	      "with 'N passed, N failed'. exit: 0 all equal, 1 a difference, 2 usage/parse error\n",
+	      out);
+}
+
+int cmd_diff(int argc, char **argv)
+{
+	static const struct option longopts[] = { { "no-validate", no_argument, NULL, 'n' },
+						  { "help", no_argument, NULL, 'h' },
+						  { NULL, 0, NULL, 0 } };
+	bool validate = ANONVM_DEBUG > 0;
+	int c, passed = 0, failed = 0, status = 0;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (c == 'n') {
+			validate = false;
+		} else if (c == 'h') {
+			diff_usage(stdout);
+			return 0;
+		} else {
+			diff_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind == argc) {
+		diff_usage(stderr);
+		return 2;
+	}
+	for (int i = optind; i < argc; i++) {
+		struct script s;
+		char *model = NULL, *kernel = NULL;
+		int sm, sk;
+
+		if (script_parse_file(argv[i], &s, stderr)) {
+			status = 2;
+			failed++;
+			continue;
+		}
+		sk = run_capture(&s, true, false, &kernel, stderr);
+		sm = sk ? 0 : run_capture(&s, false, validate, &model, stderr);
+		script_free(&s);
+		if (sk == 2) {
+			free(kernel);
+			return 2; /* no kernel to compare with: not a difference */
+		}
+		if (sm || !outputs_equal(model, kernel)) {
+			printf("FAIL %s%s\n", argv[i], sm ? " (model run failed)" : "");
+			if (!sm)
+				print_udiff(stdout, "model", model, "kernel", kernel);
+			failed++;
+		} else {
+			printf("ok   %s\n", argv[i]);
+			passed++;
+		}
+		free(model);
+		free(kernel);
+	}
+	printf("%d passed, %d failed\n", passed, failed);
+	return status ? status : failed ? 1 : 0;
+}

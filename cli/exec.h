@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The two executors of a parsed script. Both print to opts->out only what SCRIPT.md
+ * defines (dumps, `!!` lines) plus model-only lines starting with "# ".
+ * Return the exit status: 0 ran to the end, 1 a `check` failed, 2 usage/environment error
+ * (message on opts->err).
+ */
+#ifndef ANONVM_EXEC_H
+#define ANONVM_EXEC_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "script.h"
+
+struct run_opts {
+	FILE *out;
+	FILE *err;
+	bool validate_each; /* model: run the validator after every command */
+	bool quiet;         /* no progress on err */
+};
+
+int model_run(const struct script *s, const struct run_opts *opts);
+int kernel_run(const struct script *s, const struct run_opts *opts);
+
+#endif

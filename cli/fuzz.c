@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * fuzz.c: `anonvm fuzz`: random scripts, each run on the model (in a child process, so that
+ * a crash is a finding, not the end of the fuzzer) and, with --kernel, on the live kernel.
+ * A mismatch, a validator failure or a model crash stops the run; the script is shrunk by
+ * deleting lines while it still fails, and saved as a minimal .avs file.
+ *
+ * The generator works in a small window of the arena so that operations collide: that is
+ * where splits, merges and COW happen. It grows with the model: --layout restricts it to the
+ * commands that change only the layout.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define WINDOW_PAGES 48UL /* the busy window at the start of the arena */
+#define FAR_OFFSET 0x10000000UL /* a second window, mremap targets */
+#define MAX_LIVE 5
+
+#define MAX_REGIONS 16
+
+struct gen {
+	uint64_t rng;
+	bool layout_only;
+	int nr_names;
+	bool live[64];
+	int nr_live;
+	FILE *out;
+	/* ranges mmapped so far (what became of them is not tracked): aim there */
+	unsigned long region_addr[MAX_REGIONS], region_pages[MAX_REGIONS];
+	int nr_regions;
+};
+
+static uint64_t next_rand(struct gen *g)
+{
+	g->rng ^= g->rng >> 12;
+	g->rng ^= g->rng << 25;
+	g->rng ^= g->rng >> 27;
+	return g->rng * 0x2545F4914F6CDD1DULL;
+}
+
+static unsigned long rnd(struct gen *g, unsigned long n)
+{
+	return n ? next_rand(g) % n : 0;
+}
+
+/* Mostly inside a range mapped before, so that operations meet VMAs and pages. */
+static unsigned long gen_addr(struct gen *g)
+{
+	unsigned long base = rnd(g, 8) ? ARENA_START : ARENA_START + FAR_OFFSET;
+
+	if (g->nr_regions && rnd(g, 10) < 7) {
+		int r = (int)rnd(g, g->nr_regions);
+
+		return g->region_addr[r] + rnd(g, g->region_pages[r]) * SCRIPT_PAGE;
+	}
+	return base + rnd(g, WINDOW_PAGES) * SCRIPT_PAGE;
+}
+
+static void note_region(struct gen *g, unsigned long addr, unsigned long pages)
+{
+	int r = g->nr_regions < MAX_REGIONS ? g->nr_regions++ : (int)rnd(g, MAX_REGIONS);
+
+	g->region_addr[r] = addr;
+	g->region_pages[r] = pages;
+}
+
+static unsigned long gen_len(struct gen *g)
+{
+	return rnd(g, 10) ? 1 + rnd(g, 8) : 1 + rnd(g, 24);
+}
+
+static const char *gen_prot(struct gen *g)
+{
+	static const char *const prots[] = { "rw-", "rw-", "rw-", "r--", "---", "rwx", "r-x", "-w-" };
+
+	return prots[rnd(g, sizeof(prots) / sizeof(prots[0]))];
+}
+
+static int pick_live(struct gen *g)
+{
+	unsigned long k = rnd(g, g->nr_live);
+
+	for (int i = 0; i < g->nr_names; i++)
+		if (g->live[i] && k-- == 0)
+			return i;
+	return 0;
+}
+
+static void gen_line(struct gen *g)
+{
+	static const char *const advices[] = { "dontfork", "dofork", "wipeonfork", "keeponfork",
+					       "dontneed", "willneed" };
+	int p = pick_live(g);
+	unsigned long r = rnd(g, 100), addr = gen_addr(g);
+
+	if (g->layout_only && r >= 60 && r < 83)
+		r = rnd(g, 60);
+	if (r < 20) {
+		unsigned long len = gen_len(g);
+
+		fprintf(g->out, "P%d mmap 0x%lx %lu %s%s%s%s\n", p, addr, len, gen_prot(g),
+			rnd(g, 10) == 0 ? " shared" : "", rnd(g, 2) ? " noreserve" : "",
+			!g->layout_only && rnd(g, 10) == 0 ? " populate" : "");
+		note_region(g, addr, len);
+	} else if (r < 28) {
+		fprintf(g->out, "P%d munmap 0x%lx %lu\n", p, addr, gen_len(g));
+	} else if (r < 43) {
+		fprintf(g->out, "P%d mprotect 0x%lx %lu %s\n", p, addr, gen_len(g), gen_prot(g));
+	} else if (r < 52) {
+		if (rnd(g, 5) < 2)
+			fprintf(g->out, "P%d mremap 0x%lx %lu %lu\n", p, addr, gen_len(g), gen_len(g));
+		else
+			fprintf(g->out, "P%d mremap 0x%lx %lu %lu 0x%lx%s\n", p, addr, gen_len(g),
+				gen_len(g), gen_addr(g), rnd(g, 5) == 0 ? " dontunmap" : "");
+	} else if (r < 60) {
+		fprintf(g->out, "P%d madvise 0x%lx %lu %s\n", p, addr, gen_len(g),
+			advices[rnd(g, g->layout_only ? 4 : 6)]);
+	} else if (r < 75) {
+		fprintf(g->out, "P%d write 0x%lx %lu %lu\n", p, addr, gen_len(g), rnd(g, 256));
+	} else if (r < 83) {
+		fprintf(g->out, "P%d read 0x%lx %lu\n", p, addr, gen_len(g));
+	} else if (r < 91) {
+		if (g->nr_live < MAX_LIVE && g->nr_names < 64) {
+			fprintf(g->out, "P%d fork P%d\n", p, g->nr_names);
+			g->live[g->nr_names++] = true;
+			g->nr_live++;
+		}
+	} else if (r < 95) {
+		if (g->nr_live > 1) {
+			fprintf(g->out, "P%d exit\n", p);
+			g->live[p] = false;
+			g->nr_live--;
+		}
+	} else {
+		fputs("dump\n", g->out);
+	}
+}
+
+/* One random script of about nr_ops commands, as text (caller frees). */
+static char *gen_script(uint64_t seed, int nr_ops, bool layout_only)
+{
+	struct gen g = { .rng = seed * 0x9E3779B97F4A7C15ULL + 1, .layout_only = layout_only };
+	char *text = NULL;
+	size_t len;
+
+	g.out = open_memstream(&text, &len);
+	if (!g.out)
+		return NULL;
+	fputs("spawn P0\n", g.out);
+	g.live[0] = true;
+	g.nr_names = g.nr_live = 1;
+	/* a prelude: a few mappings, written unless only the layout is fuzzed */
+	for (int i = 0, n = 1 + (int)rnd(&g, 3); i < n; i++) {
+		unsigned long addr = ARENA_START + rnd(&g, WINDOW_PAGES) * SCRIPT_PAGE;
+		unsigned long len = 2 + rnd(&g, 12);
+
+		fprintf(g.out, "P0 mmap 0x%lx %lu rw-%s\n", addr, len, rnd(&g, 2) ? " noreserve" : "");
+		note_region(&g, addr, len);
+		if (!layout_only && rnd(&g, 3))
+			fprintf(g.out, "P0 write 0x%lx %lu %lu\n", addr, 1 + rnd(&g, len), rnd(&g, 256));
+	}
+	for (int i = 0; i < nr_ops; i++)
+		gen_line(&g);
+	fputs("dump\n", g.out);
+	fclose(g.out);
+	return text;
+}
+
+/* The model in a child process: a crash is reported as status 3. */
+static int run_model_isolated(const struct script *s, char **text, FILE *err)
+{
+	int fds[2], wst;
+	pid_t pid;
+	FILE *in, *mem;
+	size_t len;
+	int c;
+
+	*text = NULL;
+	if (pipe(fds))
+		return 2;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return 2;
+	if (pid == 0) {
+		char *out = NULL;
+		int st;
+		FILE *w;
+
+		close(fds[0]);
+		st = run_capture(s, false, true, &out, err);
+		w = fdopen(fds[1], "w");
+		if (w && out)
+			fputs(out, w);
+		if (w)
+			fclose(w);
+		_exit(st);
+	}
+	close(fds[1]);
+	in = fdopen(fds[0], "r");
+	mem = open_memstream(text, &len);
+	while (in && mem && (c = getc(in)) != EOF)
+		putc(c, mem);
+	if (in)
+		fclose(in);
+	if (mem)
+		fclose(mem);
+	if (waitpid(pid, &wst, 0) < 0)
+		return 2;
+	if (WIFSIGNALED(wst))
+		return 3;
+	return WEXITSTATUS(wst);
+}
+
+enum verdict { V_OK, V_FAIL, V_ERROR };
+
+/* Runs one script text; V_FAIL when the model fails or differs from the kernel. */
+static enum verdict try_text(const char *text, bool kernel, bool report)
+{
+	struct script s;
+	char *model = NULL, *real = NULL;
+	int sm, sk = 0;
+	enum verdict v = V_OK;
+	FILE *quiet = report ? stderr : fopen("/dev/null", "w");
+
+	if (script_parse_text("fuzz.avs", text, &s, quiet ? quiet : stderr)) {
+		v = V_ERROR;
+		goto out;
+	}
+	sm = run_model_isolated(&s, &model, quiet ? quiet : stderr);
+	if (kernel && sm == 0)
+		sk = run_capture(&s, true, false, &real, quiet ? quiet : stderr);
+	script_free(&s);
+	if (sk == 2) {
+		v = V_ERROR;
+	} else if (sm != 0) {
+		v = V_FAIL;
+		if (report)
+			printf("model failed (status %d%s)\n", sm, sm == 3 ? ": crashed" : "");
+	} else if (kernel && !outputs_equal(model, real)) {
+		v = V_FAIL;
+		if (report)
+			print_udiff(stdout, "model", model, "kernel", real);
+	}
+out:
+	if (quiet && quiet != stderr)
+		fclose(quiet);
+	free(model);
+	free(real);
+	return v;
+}
+
+/* Delete lines while the script still fails; returns the shrunk text. */
+static char *shrink(char *text, bool kernel)
+{
+	bool progress = true;
+
+	while (progress) {
+		int nr_lines = 0;
+		char **lines;
+		char *p;
+
+		progress = false;
+		for (p = text; *p; p++)
+			nr_lines += *p == '\n';
+		lines = calloc(nr_lines + 1, sizeof(*lines));
+		if (!lines)
+			return text;
+		nr_lines = 0;
+		for (p = strtok(text, "\n"); p; p = strtok(NULL, "\n"))
+			lines[nr_lines++] = strdup(p);
+		free(text);
+		for (int skip = nr_lines - 1; skip >= 1; skip--) {
+			char *cand = NULL;
+			size_t len;
+			FILE *m = open_memstream(&cand, &len);
+
+			for (int i = 0; i < nr_lines; i++)
+				if (i != skip && lines[i])
+					fprintf(m, "%s\n", lines[i]);
+			fclose(m);
+			if (try_text(cand, kernel, false) == V_FAIL) {
+				free(lines[skip]);
+				lines[skip] = NULL;
+				progress = true;
+			}
+			free(cand);
+		}
+		{
+			size_t len;
+			FILE *m = open_memstream(&text, &len);
+
+			for (int i = 0; i < nr_lines; i++) {
+				if (lines[i])
+					fprintf(m, "%s\n", lines[i]);
+				free(lines[i]);
+			}
+			fclose(m);
+		}
+		free(lines);
+	}
+	return text;
+}
+
+static void fuzz_usage(FILE *out)
+{
+	fputs("usage: anonvm fuzz [--kernel] [--seed S] [--count N] [--ops K] [--layout]\n"
+	      "                   [--out DIR] [--quiet]\n"
+	      "\n"
+	      "Generates N random scripts of about K commands (default 1 000 x 30) from seed S.\n"
+	      "Each runs on the model with the validator after every command; with --kernel it\n"
+	      "is also run on the live kernel and the canonical outputs must be identical.\n"
+	      "The first failing script is shrunk by deleting lines while it still fails and\n"
+	      "saved as DIR/fuzz-S-I.avs (DIR defaults to .).\n"
+	      "  --layout   only commands that change the layout (no write/read/populate)\n"
+	      "exit: 0 no failure, 1 a failure was found and saved, 2 usage error\n",
+	      out);
+}
+
+int cmd_fuzz(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "kernel", no_argument, NULL, 'k' },   { "seed", required_argument, NULL, 's' },
+		{ "count", required_argument, NULL, 'c' }, { "ops", required_argument, NULL, 'o' },
+		{ "layout", no_argument, NULL, 'l' },   { "out", required_argument, NULL, 'd' },
+		{ "quiet", no_argument, NULL, 'q' },    { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	unsigned long seed = 1, count = 1000, ops = 30;
+	bool kernel = false, layout = false, quiet = false;
+	const char *dir = ".";
+	char *end;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			kernel = true;
+			break;
+		case 'l':
+			layout = true;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'd':
+			dir = optarg;
+			break;
+		case 's':
+		case 'c':
+		case 'o': {
+			unsigned long v = strtoul(optarg, &end, 0);
+
+			if (!*optarg || *end || (c != 's' && (v == 0 || v > 1000000))) {
+				fprintf(stderr, "anonvm fuzz: bad number '%s'\n", optarg);
+				return 2;
+			}
+			*(c == 's' ? &seed : c == 'c' ? &count : &ops) = v;
+			break;
+		}
+		case 'h':
+			fuzz_usage(stdout);
+			return 0;
+		default:
+			fuzz_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fuzz_usage(stderr);
+		return 2;
+	}
+	for (unsigned long i = 0; i < count; i++) {
+		char *text = gen_script(seed * 1000003UL + i, (int)ops, layout);
+		enum verdict v;
+		char path[4096];
+		FILE *f;
+
+		if (!text)
+			return 2;
+		v = try_text(text, kernel, false);
+		if (v == V_ERROR) {
+			fprintf(stderr, "anonvm fuzz: script %lu could not be run\n", i);
+			free(text);
+			return 2;
+		}
+		if (v == V_OK) {
+			free(text);
+			if (!quiet && (i + 1) % 50 == 0)
+				fprintf(stderr, "fuzz: %lu/%lu scripts, no failure\n", i + 1, count);
+			continue;
+		}
+		fprintf(stderr, "fuzz: script %lu fails; shrinking...\n", i);
+		text = shrink(text, kernel);
+		snprintf(path, sizeof(path), "%s/fuzz-%lu-%lu.avs", dir, seed, i);
+		f = fopen(path, "w");
+		if (f) {
+			fprintf(f, "# anonvm fuzz --seed %lu: script %lu, shrunk\n%s", seed, i, text);
+			fclose(f);
+		}
+		printf("failure in script %lu, saved as %s:\n%s", i, path, text);
+		try_text(text, kernel, true);
+		free(text);
+		return 1;
+	}
+	printf("%lu scripts, %lu commands each, seed %lu%s: no failure\n", count, ops, seed,
+	       kernel ? ", compared with the kernel" : "");
+	return 0;
+}

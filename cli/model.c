@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * model.c: the model executor: runs a parsed script on libanonvm through its public API
+ * only, and prints the canonical output through canon.c.
+ *
+ * One struct anonvm per run; procs[i] is the address space of script name i while it lives
+ * (NULL before spawn/fork and after exit). With validate_each, the validator runs after
+ * every command, and at the end every object must have been freed (no leak).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "anonvm/anonvm.h"
+#include "canon.h"
+#include "exec.h"
+
+struct model {
+	const struct script *s;
+	const struct run_opts *o;
+	struct anonvm *vm;
+	struct anonvm_mm **procs;
+	unsigned char page[ANONVM_PAGE_SIZE];
+};
+
+static int model_dump(struct model *m, int line)
+{
+	struct canon_proc *cp = calloc(m->s->nr_names, sizeof(*cp));
+	size_t nr = 0;
+	int ret = 0;
+
+	if (!cp)
+		return -ENOMEM;
+	for (int i = 0; i < m->s->nr_names && !ret; i++) {
+		struct anonvm_mm *mm = m->procs[i];
+		struct anonvm_vma_info vi;
+		unsigned long addr = 0x100000000000UL;
+
+		if (!mm)
+			continue;
+		cp[nr].name = m->s->names[i];
+		while (!ret && addr < 0x200000000000UL && !anonvm_vma_next(mm, addr, &vi)) {
+			unsigned long start = vi.start < 0x100000000000UL ? 0x100000000000UL : vi.start;
+			unsigned long end = vi.end > 0x200000000000UL ? 0x200000000000UL : vi.end;
+			char perms[5] = { vi.prot & ANONVM_PROT_READ ? 'r' : '-',
+					  vi.prot & ANONVM_PROT_WRITE ? 'w' : '-',
+					  vi.prot & ANONVM_PROT_EXEC ? 'x' : '-', vi.shared ? 's' : 'p',
+					  0 };
+
+			if (start >= end)
+				break;
+			ret = canon_add_vma(&cp[nr], vi.start, vi.end, perms);
+			for (unsigned long a = start; a < end && !ret; a += ANONVM_PAGE_SIZE) {
+				struct anonvm_page_info pi;
+				struct canon_page pg = { .addr = a };
+
+				ret = anonvm_page_query(mm, a, &pi);
+				if (ret || pi.kind == ANONVM_PAGE_NONE)
+					continue;
+				switch (pi.kind) {
+				case ANONVM_PAGE_ZERO:
+					pg.kind = CP_ZERO;
+					break;
+				case ANONVM_PAGE_SWAP:
+					pg.kind = CP_SWAP;
+					break;
+				default:
+					pg.kind = pi.kind == ANONVM_PAGE_SHMEM ? CP_SHMEM : CP_ANON;
+					pg.frame = pi.frame;
+					pg.mapcount = pi.mapcount;
+					pg.sum = pi.data ? fnv1a32(pi.data, ANONVM_PAGE_SIZE) : 0;
+				}
+				ret = canon_add_page(&cp[nr], &pg);
+			}
+			addr = vi.end;
+		}
+		nr++;
+	}
+	if (!ret)
+		canon_print_dump(m->o->out, line, cp, nr);
+	for (size_t i = 0; i < nr; i++)
+		canon_proc_free(&cp[i]);
+	free(cp);
+	return ret;
+}
+
+/* A user access of every page of the range, page by page, as SCRIPT.md defines it. */
+static int model_access(struct model *m, const struct op *op)
+{
+	struct anonvm_mm *mm = m->procs[op->proc];
+
+	for (unsigned long i = 0; i < op->pages; i++) {
+		unsigned long addr = op->addr + i * ANONVM_PAGE_SIZE, fault = addr;
+		int ret;
+
+		if (op->kind == OP_WRITE) {
+			memset(m->page, script_write_byte(op->value, i), sizeof(m->page));
+			ret = anonvm_write(mm, addr, m->page, sizeof(m->page), &fault);
+		} else {
+			ret = anonvm_read(mm, addr, m->page, 1, &fault);
+		}
+		if (ret == -EFAULT || ret == -EIO) {
+			canon_print_signal(m->o->out, op->line, m->s->names[op->proc],
+					   op_name(op->kind), ret == -EFAULT ? "SIGSEGV" : "SIGBUS",
+					   fault & ~(ANONVM_PAGE_SIZE - 1));
+			return 0;
+		}
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int model_dot(struct model *m, const struct op *op)
+{
+	FILE *f = fopen(op->path, "w");
+	int ret;
+
+	if (!f) {
+		fprintf(m->o->err, "%s:%d: error: cannot write %s: %s\n", m->s->path, op->line,
+			op->path, strerror(errno));
+		return -EIO;
+	}
+	ret = anonvm_dot(m->vm, f);
+	if (fclose(f) && !ret)
+		ret = -EIO;
+	return ret;
+}
+
+/* Runs one op: 0, a negative errno for the `!!` line, or 1 / 2 to stop with that status. */
+static int model_step(struct model *m, const struct op *op)
+{
+	struct anonvm_mm *mm = op->proc >= 0 ? m->procs[op->proc] : NULL;
+	unsigned long len = op->pages * ANONVM_PAGE_SIZE, addr;
+	int flags = 0;
+
+	if (op->proc >= 0 && op->kind != OP_SPAWN && !mm) {
+		fprintf(m->o->err, "%s:%d: error: process %s was never created (its fork failed)\n",
+			m->s->path, op->line, m->s->names[op->proc]);
+		return 2;
+	}
+	switch (op->kind) {
+	case OP_SPAWN:
+		return anonvm_mm_new(m->vm, &m->procs[op->child]);
+	case OP_MMAP:
+		flags = ANONVM_MAP_FIXED |
+			(op->flags & OPF_SHARED ? ANONVM_MAP_SHARED : ANONVM_MAP_PRIVATE) |
+			(op->flags & OPF_POPULATE ? ANONVM_MAP_POPULATE : 0) |
+			(op->flags & OPF_NORESERVE ? ANONVM_MAP_NORESERVE : 0);
+		return anonvm_mmap(mm, op->addr, len, op->prot, flags, &addr);
+	case OP_MUNMAP:
+		return anonvm_munmap(mm, op->addr, len);
+	case OP_MPROTECT:
+		return anonvm_mprotect(mm, op->addr, len, op->prot);
+	case OP_MREMAP:
+		if (op->flags & OPF_NEWADDR)
+			flags = ANONVM_MREMAP_MAYMOVE | ANONVM_MREMAP_FIXED;
+		if (op->flags & OPF_DONTUNMAP)
+			flags |= ANONVM_MREMAP_DONTUNMAP;
+		return anonvm_mremap(mm, op->addr, len, op->new_pages * ANONVM_PAGE_SIZE, flags,
+				     op->new_addr, &addr);
+	case OP_MADVISE:
+		return anonvm_madvise(mm, op->addr, len, op->advice);
+	case OP_WRITE:
+	case OP_READ:
+		return model_access(m, op);
+	case OP_FORK:
+		return anonvm_fork(mm, &m->procs[op->child]);
+	case OP_EXIT:
+		anonvm_exit(mm);
+		m->procs[op->proc] = NULL;
+		return 0;
+	case OP_DUMP:
+		return model_dump(m, op->line);
+	case OP_CHECK:
+		return anonvm_check(m->vm, m->o->err) ? 1 : 0;
+	case OP_STATS:
+		anonvm_stats_print(m->vm, m->o->out);
+		return 0;
+	case OP_DOT:
+		return model_dot(m, op);
+	case OP_NR:
+		break;
+	}
+	return -EINVAL;
+}
+
+/* Every object freed once every process has exited and the machine is gone. */
+static int check_no_leak(const struct run_opts *o, const char *path)
+{
+	struct anonvm_live l;
+
+	anonvm_quiesce();
+	anonvm_live_objects(&l);
+	if (!(l.mm | l.vma | l.maple_node | l.anon_vma | l.avc | l.folio | l.pgtable | l.shmem |
+	      l.other))
+		return 0;
+	fprintf(o->err,
+		"%s: leak after teardown: mm %ld vma %ld maple_node %ld anon_vma %ld avc %ld "
+		"folio %ld pgtable %ld shmem %ld other %ld\n",
+		path, l.mm, l.vma, l.maple_node, l.anon_vma, l.avc, l.folio, l.pgtable, l.shmem,
+		l.other);
+	return 1;
+}
+
+int model_run(const struct script *s, const struct run_opts *o)
+{
+	struct anonvm_config cfg;
+	struct model m = { .s = s, .o = o };
+	int status = 0, ret;
+
+	anonvm_config_default(&cfg);
+	ret = anonvm_create(&cfg, &m.vm);
+	if (ret) {
+		fprintf(o->err, "%s: error: cannot create the model: %s\n", s->path, strerror(-ret));
+		return 2;
+	}
+	m.procs = calloc(s->nr_names ? s->nr_names : 1, sizeof(*m.procs));
+	if (!m.procs) {
+		anonvm_destroy(m.vm);
+		return 2;
+	}
+	for (int i = 0; i < s->nr_ops && !status; i++) {
+		const struct op *op = &s->ops[i];
+
+		ret = model_step(&m, op);
+		if (ret == 1 || ret == 2) {
+			status = ret;
+		} else if (ret == -ENOSYS) {
+			fprintf(o->err, "%s:%d: error: %s %s is not modelled yet\n", s->path, op->line,
+				op_name(op->kind),
+				op->kind == OP_MADVISE ? "(this advice)" : "");
+			status = 2;
+		} else if (ret && (op->kind == OP_DUMP || op->kind == OP_DOT || op->kind == OP_SPAWN)) {
+			fprintf(o->err, "%s:%d: error: %s failed: %s\n", s->path, op->line,
+				op_name(op->kind), strerror(-ret));
+			status = 2;
+		} else if (ret) {
+			canon_print_error(o->out, op->line, s->names[op->proc], op_name(op->kind), -ret);
+		}
+		if (!status && o->validate_each && anonvm_check(m.vm, o->err)) {
+			fprintf(o->err, "%s:%d: error: validator failed after '%s'\n", s->path, op->line,
+				op_name(op->kind));
+			status = 1;
+		}
+	}
+	anonvm_destroy(m.vm);
+	free(m.procs);
+	if (!status && o->validate_each)
+		status = check_no_leak(o, s->path);
+	return status;
+}

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * run.c: `anonvm run`: parse scripts and run them on the model or the live kernel; with
+ * --expect, compare the output with a committed expected file (the scenario tests).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int run_capture(const struct script *s, bool kernel, bool validate_each, char **text, FILE *err)
+{
+	size_t len;
+	FILE *out = open_memstream(text, &len);
+	struct run_opts o = { .err = err, .validate_each = validate_each };
+	int status;
+
+	if (!out) {
+		fprintf(err, "anonvm: out of memory\n");
+		*text = NULL;
+		return 2;
+	}
+	o.out = out;
+	status = kernel ? kernel_run(s, &o) : model_run(s, &o);
+	fclose(out);
+	return status;
+}
+
+static char *read_file(const char *path, FILE *err)
+{
+	FILE *f = fopen(path, "r");
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem;
+	int c;
+
+	if (!f) {
+		fprintf(err, "%s: error: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	mem = open_memstream(&text, &len);
+	if (!mem) {
+		fclose(f);
+		return NULL;
+	}
+	while ((c = getc(f)) != EOF)
+		putc(c, mem);
+	fclose(f);
+	fclose(mem);
+	return text;
+}
+
+static void run_usage(FILE *out)
+{
+	fputs("usage: anonvm run [--kernel] [--validate|--no-validate] [--expect FILE] SCRIPT...\n"
+	      "\n"
+	      "Runs .avs scripts (SCRIPT.md) and prints the canonical output.\n"
+	      "  --kernel        run on the live Linux kernel (root; real processes and syscalls)\n"
+	      "                  instead of the model\n"
+	      "  --validate      run the model's validator after every command and check for\n"
+	      "                  leaks at the end (default in debug builds)\n"
+	      "  --no-validate   do not\n"
+	      "  --expect FILE   compare the output with FILE (lines starting with '# ' ignored);\n"
+	      "                  print a unified diff and exit 1 when they differ (one SCRIPT)\n"
+	      "exit: 0 ran to the end, 1 a check or --expect failed, 2 usage/parse error\n",
+	      out);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "kernel", no_argument, NULL, 'k' },     { "validate", no_argument, NULL, 'v' },
+		{ "no-validate", no_argument, NULL, 'n' }, { "expect", required_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' },       { NULL, 0, NULL, 0 }
+	};
+	bool kernel = false, validate = ANONVM_DEBUG > 0;
+	const char *expect = NULL;
+	int c, status = 0;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			kernel = true;
+			break;
+		case 'v':
+			validate = true;
+			break;
+		case 'n':
+			validate = false;
+			break;
+		case 'e':
+			expect = optarg;
+			break;
+		case 'h':
+			run_usage(stdout);
+			return 0;
+		default:
+			run_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind == argc || (expect && argc - optind != 1)) {
+		run_usage(stderr);
+		return 2;
+	}
+	for (int i = optind; i < argc && status != 2; i++) {
+		struct script s;
+		char *text = NULL, *want;
+		int st;
+
+		if (script_parse_file(argv[i], &s, stderr))
+			return 2;
+		st = run_capture(&s, kernel, validate, &text, stderr);
+		script_free(&s);
+		if (!expect) {
+			fputs(text ? text : "", stdout);
+		} else if (st == 0) {
+			want = read_file(expect, stderr);
+			if (!want) {
+				st = 2;
+			} else if (!outputs_equal(want, text)) {
+				print_udiff(stdout, expect, want, kernel ? "kernel" : "model", text);
+				st = 1;
+			}
+			free(want);
+		}
+		free(text);
+		if (st > status)
+			status = st;
+	}
+	return status;
+}

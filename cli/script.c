@@ -1,0 +1,553 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * script.c: the .avs parser (shared/SCRIPT.md), one for both executors.
+ *
+ * Each line is split into words; the first word is a command or a process name. Everything
+ * that can be checked statically is checked here, so an executor only ever sees well-formed
+ * ops: numbers, page alignment, the arena, PROT, advice, process existence and liveness, and
+ * that every name is created once. Errors are `PATH:LINE: error: WHAT`, and parsing stops at
+ * the first one (exit status 2).
+ *
+ * Invariants of a parsed script: 0 <= op->proc < nr_names for process commands; every range
+ * [addr, addr + pages * 4096) lies in [ARENA_START, ARENA_END].
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "script.h"
+
+const struct advice_name script_advices[] = {
+	{ "dontneed", 4 },    { "dontfork", 10 }, { "dofork", 11 },   { "wipeonfork", 18 },
+	{ "keeponfork", 19 }, { "cold", 20 },     { "pageout", 21 }, { "willneed", 3 },
+	{ NULL, 0 },
+};
+
+static const char *const op_names[OP_NR] = {
+	[OP_SPAWN] = "spawn",   [OP_MMAP] = "mmap",       [OP_MUNMAP] = "munmap",
+	[OP_MPROTECT] = "mprotect", [OP_MREMAP] = "mremap", [OP_MADVISE] = "madvise",
+	[OP_WRITE] = "write",   [OP_READ] = "read",       [OP_FORK] = "fork",
+	[OP_EXIT] = "exit",     [OP_DUMP] = "dump",       [OP_CHECK] = "check",
+	[OP_STATS] = "stats",   [OP_DOT] = "dot",
+};
+
+const char *op_name(enum op_kind kind)
+{
+	return op_names[kind];
+}
+
+#define MAX_WORDS 8
+
+struct parser {
+	const char *path;
+	int line;
+	FILE *err;
+	struct script *s;
+	bool *alive; /* per name */
+	int cap_ops, cap_names;
+	char *words[MAX_WORDS];
+	int nr_words;
+};
+
+static int perr(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int perr(struct parser *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(p->err, "%s:%d: error: ", p->path, p->line);
+	va_start(ap, fmt);
+	vfprintf(p->err, fmt, ap);
+	va_end(ap);
+	fputc('\n', p->err);
+	return 2;
+}
+
+static bool valid_name(const char *w)
+{
+	if (!(isalpha((unsigned char)*w) || *w == '_'))
+		return false;
+	for (w++; *w; w++)
+		if (!(isalnum((unsigned char)*w) || *w == '_'))
+			return false;
+	return true;
+}
+
+static int find_name(struct parser *p, const char *w)
+{
+	for (int i = 0; i < p->s->nr_names; i++)
+		if (!strcmp(p->s->names[i], w))
+			return i;
+	return -1;
+}
+
+static int parse_number(struct parser *p, const char *w, const char *what, unsigned long *out)
+{
+	char *end;
+	int base = 10;
+	const char *digits = w;
+
+	if (w[0] == '0' && (w[1] == 'x' || w[1] == 'X')) {
+		base = 16;
+		digits = w + 2;
+	}
+	if (!*digits || !isxdigit((unsigned char)*digits) || (base == 10 && !isdigit((unsigned char)*digits)))
+		return perr(p, "bad number '%s' for %s", w, what);
+	errno = 0;
+	*out = strtoul(digits, &end, base);
+	if (errno || *end)
+		return perr(p, "bad number '%s' for %s", w, what);
+	return 0;
+}
+
+static int parse_addr(struct parser *p, const char *w, const char *what, unsigned long *out)
+{
+	int ret = parse_number(p, w, what, out);
+
+	if (ret)
+		return ret;
+	if (*out & (SCRIPT_PAGE - 1))
+		return perr(p, "%s %s is not page aligned", what, w);
+	if (*out < ARENA_START || *out >= ARENA_END)
+		return perr(p, "%s %s is outside the arena [0x%lx, 0x%lx)", what, w, ARENA_START,
+			    ARENA_END);
+	return 0;
+}
+
+/* A length in pages whose range from addr must end inside the arena. */
+static int parse_pages(struct parser *p, const char *w, const char *what, unsigned long addr,
+		       unsigned long *out)
+{
+	int ret = parse_number(p, w, what, out);
+
+	if (ret)
+		return ret;
+	if (*out > (ARENA_END - addr) / SCRIPT_PAGE)
+		return perr(p, "%s %s pages from 0x%lx reaches outside the arena", what, w, addr);
+	return 0;
+}
+
+static int parse_prot(struct parser *p, const char *w, int *prot)
+{
+	static const char letters[3] = { 'r', 'w', 'x' };
+
+	if (strlen(w) != 3)
+		return perr(p, "bad PROT '%s' (want three of r/-, w/-, x/-)", w);
+	*prot = 0;
+	for (int i = 0; i < 3; i++) {
+		if (w[i] == letters[i])
+			*prot |= 1 << i;
+		else if (w[i] != '-')
+			return perr(p, "bad PROT '%s' (want three of r/-, w/-, x/-)", w);
+	}
+	return 0;
+}
+
+static int want_words(struct parser *p, int min, int max, const char *usage)
+{
+	if (p->nr_words < min)
+		return perr(p, "missing argument: usage: %s", usage);
+	if (p->nr_words > max)
+		return perr(p, "unexpected '%s': usage: %s", p->words[max], usage);
+	return 0;
+}
+
+static int new_name(struct parser *p, const char *w, int *idx)
+{
+	struct script *s = p->s;
+
+	if (!valid_name(w))
+		return perr(p, "bad process name '%s'", w);
+	if (find_name(p, w) >= 0)
+		return perr(p, "process name '%s' reused", w);
+	if (s->nr_names == p->cap_names) {
+		int cap = p->cap_names ? 2 * p->cap_names : 8;
+		char **names = realloc(s->names, cap * sizeof(*names));
+		bool *alive = realloc(p->alive, cap * sizeof(*alive));
+
+		if (names)
+			s->names = names;
+		if (alive)
+			p->alive = alive;
+		if (!names || !alive)
+			return perr(p, "out of memory");
+		p->cap_names = cap;
+	}
+	s->names[s->nr_names] = strdup(w);
+	if (!s->names[s->nr_names])
+		return perr(p, "out of memory");
+	p->alive[s->nr_names] = true;
+	*idx = s->nr_names++;
+	return 0;
+}
+
+static int parse_mmap_options(struct parser *p, struct op *op, int first)
+{
+	static const struct {
+		const char *word;
+		unsigned int flag;
+	} opts[] = { { "shared", OPF_SHARED }, { "populate", OPF_POPULATE },
+		     { "noreserve", OPF_NORESERVE } };
+
+	for (int i = first; i < p->nr_words; i++) {
+		size_t k;
+
+		for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
+			if (!strcmp(p->words[i], opts[k].word))
+				break;
+		if (k == sizeof(opts) / sizeof(opts[0]))
+			return perr(p, "unknown mmap option '%s' (shared, populate, noreserve)",
+				    p->words[i]);
+		if (op->flags & opts[k].flag)
+			return perr(p, "mmap option '%s' given twice", p->words[i]);
+		op->flags |= opts[k].flag;
+	}
+	return 0;
+}
+
+static int parse_advice(struct parser *p, const char *w, int *advice)
+{
+	for (const struct advice_name *a = script_advices; a->name; a++) {
+		if (!strcmp(a->name, w)) {
+			*advice = a->advice;
+			return 0;
+		}
+	}
+	return perr(p, "unknown advice '%s'", w);
+}
+
+/* A process command: words[0] is the process, words[1] the command. */
+static int parse_proc_command(struct parser *p, struct op *op)
+{
+	const char *cmd = p->words[1];
+	char **w = p->words;
+	int ret;
+
+	op->proc = find_name(p, w[0]);
+	if (op->proc < 0)
+		return perr(p, "unknown command or process '%s'", w[0]);
+	if (!p->alive[op->proc])
+		return perr(p, "process '%s' has exited", w[0]);
+	if (p->nr_words < 2)
+		return perr(p, "missing command after process '%s'", w[0]);
+
+	if (!strcmp(cmd, "mmap")) {
+		op->kind = OP_MMAP;
+		if (p->nr_words < 5)
+			return want_words(p, 5, 8, "P mmap ADDR N PROT [shared] [populate] [noreserve]");
+		if ((ret = parse_addr(p, w[2], "address", &op->addr)) ||
+		    (ret = parse_pages(p, w[3], "length", op->addr, &op->pages)) ||
+		    (ret = parse_prot(p, w[4], &op->prot)))
+			return ret;
+		return parse_mmap_options(p, op, 5);
+	}
+	if (!strcmp(cmd, "munmap") || !strcmp(cmd, "read") || !strcmp(cmd, "write")) {
+		bool is_write = cmd[0] == 'w';
+
+		op->kind = cmd[0] == 'm' ? OP_MUNMAP : is_write ? OP_WRITE : OP_READ;
+		if ((ret = want_words(p, 4, is_write ? 5 : 4,
+				      is_write ? "P write ADDR N [V]" : "P munmap|read ADDR N")) ||
+		    (ret = parse_addr(p, w[2], "address", &op->addr)) ||
+		    (ret = parse_pages(p, w[3], "length", op->addr, &op->pages)))
+			return ret;
+		op->value = 1;
+		if (is_write && p->nr_words == 5) {
+			unsigned long v;
+
+			if ((ret = parse_number(p, w[4], "value", &v)))
+				return ret;
+			if (v > 0xffffffffUL)
+				return perr(p, "value %s is too large", w[4]);
+			op->value = (unsigned int)v;
+		}
+		return 0;
+	}
+	if (!strcmp(cmd, "mprotect")) {
+		op->kind = OP_MPROTECT;
+		if ((ret = want_words(p, 5, 5, "P mprotect ADDR N PROT")) ||
+		    (ret = parse_addr(p, w[2], "address", &op->addr)) ||
+		    (ret = parse_pages(p, w[3], "length", op->addr, &op->pages)))
+			return ret;
+		return parse_prot(p, w[4], &op->prot);
+	}
+	if (!strcmp(cmd, "mremap")) {
+		op->kind = OP_MREMAP;
+		if ((ret = want_words(p, 5, 7, "P mremap ADDR N NEWN [NEWADDR [dontunmap]]")) ||
+		    (ret = parse_addr(p, w[2], "address", &op->addr)) ||
+		    (ret = parse_pages(p, w[3], "length", op->addr, &op->pages)))
+			return ret;
+		if (p->nr_words == 5)
+			return parse_pages(p, w[4], "new length", op->addr, &op->new_pages);
+		op->flags |= OPF_NEWADDR;
+		if ((ret = parse_addr(p, w[5], "new address", &op->new_addr)) ||
+		    (ret = parse_pages(p, w[4], "new length", op->new_addr, &op->new_pages)))
+			return ret;
+		if (p->nr_words == 7) {
+			if (strcmp(w[6], "dontunmap"))
+				return perr(p, "unknown mremap option '%s' (dontunmap)", w[6]);
+			op->flags |= OPF_DONTUNMAP;
+		}
+		return 0;
+	}
+	if (!strcmp(cmd, "madvise")) {
+		op->kind = OP_MADVISE;
+		if ((ret = want_words(p, 5, 5, "P madvise ADDR N ADVICE")) ||
+		    (ret = parse_addr(p, w[2], "address", &op->addr)) ||
+		    (ret = parse_pages(p, w[3], "length", op->addr, &op->pages)))
+			return ret;
+		return parse_advice(p, w[4], &op->advice);
+	}
+	if (!strcmp(cmd, "fork")) {
+		op->kind = OP_FORK;
+		if ((ret = want_words(p, 3, 3, "P fork C")))
+			return ret;
+		return new_name(p, w[2], &op->child);
+	}
+	if (!strcmp(cmd, "exit")) {
+		op->kind = OP_EXIT;
+		if ((ret = want_words(p, 2, 2, "P exit")))
+			return ret;
+		p->alive[op->proc] = false;
+		return 0;
+	}
+	return perr(p, "unknown command '%s'", cmd);
+}
+
+static int parse_command(struct parser *p, struct op *op)
+{
+	const char *w0 = p->words[0];
+	int ret;
+
+	op->proc = -1;
+	if (!strcmp(w0, "spawn")) {
+		op->kind = OP_SPAWN;
+		if ((ret = want_words(p, 2, 2, "spawn P")) || (ret = new_name(p, p->words[1], &op->child)))
+			return ret;
+		op->proc = op->child;
+		return 0;
+	}
+	if (!strcmp(w0, "dump") || !strcmp(w0, "check") || !strcmp(w0, "stats")) {
+		op->kind = w0[0] == 'd' ? OP_DUMP : w0[0] == 'c' ? OP_CHECK : OP_STATS;
+		return want_words(p, 1, 1, w0);
+	}
+	if (!strcmp(w0, "dot")) {
+		op->kind = OP_DOT;
+		if ((ret = want_words(p, 2, 2, "dot FILE")))
+			return ret;
+		op->path = strdup(p->words[1]);
+		return op->path ? 0 : perr(p, "out of memory");
+	}
+	return parse_proc_command(p, op);
+}
+
+/* Split line in place into words; a '#' starts a comment. */
+static int split_words(struct parser *p, char *line)
+{
+	char *hash = strchr(line, '#');
+
+	if (hash)
+		*hash = '\0';
+	p->nr_words = 0;
+	for (char *tok = strtok(line, " \t\r\v\f"); tok; tok = strtok(NULL, " \t\r\v\f")) {
+		if (p->nr_words == MAX_WORDS)
+			return perr(p, "too many words on one line");
+		p->words[p->nr_words++] = tok;
+	}
+	return 0;
+}
+
+int script_parse_text(const char *path, const char *text, struct script *s, FILE *err)
+{
+	struct parser p = { .path = path, .err = err, .s = s };
+	char *copy = strdup(text), *line, *next;
+	int ret = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->path = strdup(path);
+	if (!copy || !s->path) {
+		free(copy);
+		fprintf(err, "%s: error: out of memory\n", path);
+		return 2;
+	}
+	for (line = copy; line; line = next) {
+		struct op op = { 0 };
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		p.line++;
+		if ((ret = split_words(&p, line)))
+			break;
+		if (!p.nr_words)
+			continue;
+		op.line = p.line;
+		if ((ret = parse_command(&p, &op))) {
+			free(op.path);
+			break;
+		}
+		if (s->nr_ops == p.cap_ops) {
+			int cap = p.cap_ops ? 2 * p.cap_ops : 64;
+			struct op *ops = realloc(s->ops, cap * sizeof(*ops));
+
+			if (!ops) {
+				free(op.path);
+				ret = perr(&p, "out of memory");
+				break;
+			}
+			s->ops = ops;
+			p.cap_ops = cap;
+		}
+		s->ops[s->nr_ops++] = op;
+	}
+	free(copy);
+	free(p.alive);
+	if (ret)
+		script_free(s);
+	return ret;
+}
+
+int script_parse_file(const char *path, struct script *s, FILE *err)
+{
+	FILE *f = fopen(path, "r");
+	char *text = NULL;
+	size_t len = 0, cap = 0, n;
+	int ret;
+
+	if (!f) {
+		fprintf(err, "%s: error: %s\n", path, strerror(errno));
+		return 2;
+	}
+	do {
+		if (cap - len < 4096) {
+			char *t = realloc(text, cap = cap ? 2 * cap : 65536);
+
+			if (!t) {
+				free(text);
+				fclose(f);
+				fprintf(err, "%s: error: out of memory\n", path);
+				return 2;
+			}
+			text = t;
+		}
+		n = fread(text + len, 1, cap - len - 1, f);
+		len += n;
+	} while (n > 0);
+	if (ferror(f)) {
+		fprintf(err, "%s: error: read failed\n", path);
+		free(text);
+		fclose(f);
+		return 2;
+	}
+	fclose(f);
+	text[len] = '\0';
+	if (memchr(text, '\0', len)) {
+		fprintf(err, "%s: error: not a text file\n", path);
+		free(text);
+		return 2;
+	}
+	ret = script_parse_text(path, text, s, err);
+	free(text);
+	return ret;
+}
+
+void script_free(struct script *s)
+{
+	for (int i = 0; i < s->nr_names; i++)
+		free(s->names[i]);
+	for (int i = 0; i < s->nr_ops; i++)
+		free(s->ops[i].path);
+	free(s->names);
+	free(s->ops);
+	free(s->path);
+	memset(s, 0, sizeof(*s));
+}
+
+bool script_needs_pages(const struct script *s)
+{
+	for (int i = 0; i < s->nr_ops; i++) {
+		const struct op *op = &s->ops[i];
+
+		if (op->kind == OP_WRITE || op->kind == OP_READ ||
+		    (op->kind == OP_MMAP && (op->flags & OPF_POPULATE)))
+			return true;
+	}
+	return false;
+}
+
+static const char *advice_word(int advice)
+{
+	for (const struct advice_name *a = script_advices; a->name; a++)
+		if (a->advice == advice)
+			return a->name;
+	return "?";
+}
+
+static void print_prot(FILE *out, int prot)
+{
+	fprintf(out, " %c%c%c", prot & 1 ? 'r' : '-', prot & 2 ? 'w' : '-', prot & 4 ? 'x' : '-');
+}
+
+void script_print(const struct script *s, FILE *out)
+{
+	for (int i = 0; i < s->nr_ops; i++) {
+		const struct op *op = &s->ops[i];
+
+		switch (op->kind) {
+		case OP_SPAWN:
+			fprintf(out, "spawn %s\n", s->names[op->child]);
+			continue;
+		case OP_DUMP:
+		case OP_CHECK:
+		case OP_STATS:
+			fprintf(out, "%s\n", op_name(op->kind));
+			continue;
+		case OP_DOT:
+			fprintf(out, "dot %s\n", op->path);
+			continue;
+		default:
+			break;
+		}
+		fprintf(out, "%s %s", s->names[op->proc], op_name(op->kind));
+		switch (op->kind) {
+		case OP_MMAP:
+			fprintf(out, " 0x%lx %lu", op->addr, op->pages);
+			print_prot(out, op->prot);
+			if (op->flags & OPF_SHARED)
+				fputs(" shared", out);
+			if (op->flags & OPF_POPULATE)
+				fputs(" populate", out);
+			if (op->flags & OPF_NORESERVE)
+				fputs(" noreserve", out);
+			break;
+		case OP_MUNMAP:
+		case OP_READ:
+			fprintf(out, " 0x%lx %lu", op->addr, op->pages);
+			break;
+		case OP_WRITE:
+			fprintf(out, " 0x%lx %lu %u", op->addr, op->pages, op->value);
+			break;
+		case OP_MPROTECT:
+			fprintf(out, " 0x%lx %lu", op->addr, op->pages);
+			print_prot(out, op->prot);
+			break;
+		case OP_MREMAP:
+			fprintf(out, " 0x%lx %lu %lu", op->addr, op->pages, op->new_pages);
+			if (op->flags & OPF_NEWADDR)
+				fprintf(out, " 0x%lx", op->new_addr);
+			if (op->flags & OPF_DONTUNMAP)
+				fputs(" dontunmap", out);
+			break;
+		case OP_MADVISE:
+			fprintf(out, " 0x%lx %lu %s", op->addr, op->pages, advice_word(op->advice));
+			break;
+		case OP_FORK:
+			fprintf(out, " %s", s->names[op->child]);
+			break;
+		default:
+			break;
+		}
+		fputc('\n', out);
+	}
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The .avs script language (shared/SCRIPT.md): one parser for both executors.
+ *
+ * A parsed script is a flat array of ops. Processes are named by an index into
+ * script->names, given in order of creation (spawn or fork). The parser checks everything
+ * that can be known before running: syntax, numbers, alignment, the arena, PROT, that a
+ * process exists and is alive where it is used, and that no name is used twice.
+ */
+#ifndef ANONVM_SCRIPT_H
+#define ANONVM_SCRIPT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#define ARENA_START 0x100000000000UL
+#define ARENA_END 0x200000000000UL
+#define SCRIPT_PAGE 4096UL
+
+enum op_kind {
+	OP_SPAWN,
+	OP_MMAP,
+	OP_MUNMAP,
+	OP_MPROTECT,
+	OP_MREMAP,
+	OP_MADVISE,
+	OP_WRITE,
+	OP_READ,
+	OP_FORK,
+	OP_EXIT,
+	OP_DUMP,
+	OP_CHECK, /* model only */
+	OP_STATS, /* model only */
+	OP_DOT,   /* model only */
+	OP_NR
+};
+
+/* op->flags */
+#define OPF_SHARED 0x01    /* mmap: MAP_SHARED */
+#define OPF_POPULATE 0x02  /* mmap: MAP_POPULATE */
+#define OPF_NORESERVE 0x04 /* mmap: MAP_NORESERVE */
+#define OPF_NEWADDR 0x08   /* mremap: NEWADDR given (MREMAP_MAYMOVE|MREMAP_FIXED) */
+#define OPF_DONTUNMAP 0x10 /* mremap: MREMAP_DONTUNMAP */
+
+/* Advice as in SCRIPT.md; the values are Linux's MADV_* numbers. */
+struct advice_name {
+	const char *name;
+	int advice;
+};
+extern const struct advice_name script_advices[];
+
+struct op {
+	enum op_kind kind;
+	int line;            /* 1-based line in the file */
+	int proc;            /* acting process (index into names), -1 for dump/check/stats/dot */
+	int child;           /* spawn / fork: the new process */
+	unsigned long addr;  /* byte address */
+	unsigned long pages; /* N */
+	unsigned long new_pages; /* mremap NEWN */
+	unsigned long new_addr;  /* mremap NEWADDR */
+	int prot;            /* PROT_READ|PROT_WRITE|PROT_EXEC */
+	unsigned int flags;  /* OPF_* */
+	int advice;          /* madvise */
+	unsigned int value;  /* write V */
+	char *path;          /* dot FILE */
+};
+
+struct script {
+	char *path;
+	char **names;
+	int nr_names;
+	struct op *ops;
+	int nr_ops;
+};
+
+/*
+ * Parse a script. 0, or 2 after printing `PATH:LINE: error: WHAT` to err.
+ * script_parse_text parses text as if read from path.
+ */
+int script_parse_file(const char *path, struct script *s, FILE *err);
+int script_parse_text(const char *path, const char *text, struct script *s, FILE *err);
+void script_free(struct script *s);
+
+/* The command word of an op ("mmap", "write" ...). */
+const char *op_name(enum op_kind kind);
+/* True when some op needs pages modelled (write, read, populate). */
+bool script_needs_pages(const struct script *s);
+/* Writes the script back in .avs form (used by fuzz to save a case). */
+void script_print(const struct script *s, FILE *out);
+
+#endif

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * anonvm: Linux's anonymous-memory management (address spaces, VMAs, page faults with
+ * copy-on-write, fork, and the anon_vma / anon_vma_chain reverse map) as a userspace library.
+ *
+ * The public API. Handles are opaque; every call that can fail returns 0 or a negative errno,
+ * with the errno Linux 6.18 would give for the same system call.
+ *
+ * Threads: calls on one struct anonvm_mm may come from several threads at once (they take the
+ * modelled mmap_lock); a thread that calls into the library must have called
+ * anonvm_thread_register() first (liburcu's reader registration) unless it is the thread that
+ * created the struct anonvm.
+ */
+#ifndef ANONVM_ANONVM_H
+#define ANONVM_ANONVM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ANONVM_PAGE_SIZE 4096UL
+#define ANONVM_PAGE_SHIFT 12
+
+struct anonvm;    /* one modelled machine: RAM, swap, the rmap design, its processes */
+struct anonvm_mm; /* one process's address space */
+
+/* Reverse-map designs (DESIGN.md layer 6). */
+enum anonvm_rmap_design {
+	ANONVM_RMAP_LINUX = 0, /* anon_vma_chain + interval tree + reuse (Linux 6.18) */
+	ANONVM_RMAP_NOREUSE,   /* 2.6.34 - 3.18: no anon_vma reuse at fork */
+	ANONVM_RMAP_NOINTERVAL, /* chains on lists instead of the interval tree (pre-3.7) */
+	ANONVM_RMAP_LEGACY,    /* 2.6.33: one anon_vma and one VMA list per fork family */
+};
+
+struct anonvm_config {
+	size_t ram_bytes;        /* modelled RAM; default 1 GiB */
+	bool metadata_only;      /* frames have descriptors but no contents */
+	enum anonvm_rmap_design design;
+	bool validate_each_step; /* run the validator after every mutating call */
+};
+
+void anonvm_config_default(struct anonvm_config *cfg);
+int anonvm_create(const struct anonvm_config *cfg, struct anonvm **out);
+/* Exits every process still alive, then frees the machine. */
+void anonvm_destroy(struct anonvm *vm);
+int anonvm_thread_register(void);
+void anonvm_thread_unregister(void);
+
+/* Processes. */
+int anonvm_mm_new(struct anonvm *vm, struct anonvm_mm **out);
+int anonvm_fork(struct anonvm_mm *parent, struct anonvm_mm **child);
+void anonvm_exit(struct anonvm_mm *mm);
+
+/* Memory system calls. Lengths are in bytes, as in the system calls. */
+#define ANONVM_PROT_READ 0x1
+#define ANONVM_PROT_WRITE 0x2
+#define ANONVM_PROT_EXEC 0x4
+
+#define ANONVM_MAP_SHARED 0x01
+#define ANONVM_MAP_PRIVATE 0x02
+#define ANONVM_MAP_FIXED 0x10
+#define ANONVM_MAP_NORESERVE 0x4000
+#define ANONVM_MAP_POPULATE 0x8000
+#define ANONVM_MAP_FIXED_NOREPLACE 0x100000
+
+#define ANONVM_MREMAP_MAYMOVE 1
+#define ANONVM_MREMAP_FIXED 2
+#define ANONVM_MREMAP_DONTUNMAP 4
+
+/* Advice values are Linux's. */
+#define ANONVM_MADV_WILLNEED 3
+#define ANONVM_MADV_DONTNEED 4
+#define ANONVM_MADV_DONTFORK 10
+#define ANONVM_MADV_DOFORK 11
+#define ANONVM_MADV_WIPEONFORK 18
+#define ANONVM_MADV_KEEPONFORK 19
+#define ANONVM_MADV_COLD 20
+#define ANONVM_MADV_PAGEOUT 21
+
+int anonvm_mmap(struct anonvm_mm *mm, unsigned long addr, unsigned long len, int prot, int flags,
+		unsigned long *addrp);
+int anonvm_munmap(struct anonvm_mm *mm, unsigned long addr, unsigned long len);
+int anonvm_mprotect(struct anonvm_mm *mm, unsigned long addr, unsigned long len, int prot);
+int anonvm_mremap(struct anonvm_mm *mm, unsigned long old_addr, unsigned long old_len,
+		  unsigned long new_len, int flags, unsigned long new_addr, unsigned long *addrp);
+int anonvm_madvise(struct anonvm_mm *mm, unsigned long addr, unsigned long len, int advice);
+
+/*
+ * User accesses through the modelled MMU: faults are taken as the hardware would raise them.
+ * -EFAULT means the access raised SIGSEGV, -EIO SIGBUS (past the end of a shared mapping's
+ * object); *fault_addr (if not NULL) is then the faulting address, and every byte before it
+ * was accessed. -ENOMEM: the fault ran out of memory.
+ */
+int anonvm_write(struct anonvm_mm *mm, unsigned long addr, const void *buf, size_t len,
+		 unsigned long *fault_addr);
+int anonvm_read(struct anonvm_mm *mm, unsigned long addr, void *buf, size_t len,
+		unsigned long *fault_addr);
+
+/* Inspection (a stable view for dumps and tools). */
+struct anonvm_vma_info {
+	unsigned long start, end; /* [start, end) */
+	unsigned long pgoff;
+	unsigned long flags; /* Linux VM_* bits */
+	int prot;            /* ANONVM_PROT_* */
+	bool shared;         /* VM_MAYSHARE: printed as 's' */
+	bool has_anon_vma;
+};
+
+/* The first VMA that ends above addr: 0, or -ENOENT when there is none. */
+int anonvm_vma_next(struct anonvm_mm *mm, unsigned long addr, struct anonvm_vma_info *info);
+
+enum anonvm_page_kind {
+	ANONVM_PAGE_NONE = 0, /* nothing present */
+	ANONVM_PAGE_ZERO,     /* the shared zero page */
+	ANONVM_PAGE_ANON,     /* an anonymous folio */
+	ANONVM_PAGE_SHMEM,    /* a page of a shared anonymous mapping */
+	ANONVM_PAGE_SWAP,     /* a swap entry */
+};
+
+struct anonvm_page_info {
+	enum anonvm_page_kind kind;
+	unsigned long frame;    /* frame number: equal for the same physical page */
+	unsigned int mapcount;  /* PTEs mapping the frame (/proc/kpagecount) */
+	bool anon_exclusive;    /* PageAnonExclusive / pte_swp_exclusive */
+	bool writable, young, dirty;
+	const void *data;       /* the frame's 4096 bytes, NULL in metadata-only mode */
+};
+
+int anonvm_page_query(struct anonvm_mm *mm, unsigned long addr, struct anonvm_page_info *info);
+
+/* Debugging. */
+/* Runs every invariant check; 0 when all hold, else -EUCLEAN with a report written to out. */
+int anonvm_check(struct anonvm *vm, FILE *out);
+void anonvm_stats_print(struct anonvm *vm, FILE *out);
+int anonvm_dot(struct anonvm *vm, FILE *out);
+
+/* Allocation seam: the nth allocation from now fails (n >= 1); 0 disables. */
+void anonvm_fail_nth(long n);
+
+/* Live objects of every kind, summed over all machines of this program. */
+struct anonvm_live {
+	long mm, vma, maple_node, anon_vma, avc, folio, pgtable, shmem, other;
+};
+void anonvm_live_objects(struct anonvm_live *live);
+/* Waits until every object freed after an RCU grace period is freed. */
+void anonvm_quiesce(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

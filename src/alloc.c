@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * alloc.c: the one allocation seam (see alloc.h).
+ *
+ * fail_countdown: 0 = no injection; n > 0 = the allocation that brings it to 0 fails.
+ * Locks: none, everything is atomic.
+ */
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "alloc.h"
+#include "anonvm/anonvm.h"
+
+static atomic_long live[AV_OBJ_NR];
+static atomic_long fail_countdown;
+
+bool av_should_fail(void)
+{
+	long v = atomic_load(&fail_countdown);
+
+	while (v > 0) {
+		if (atomic_compare_exchange_weak(&fail_countdown, &v, v - 1))
+			return v == 1;
+	}
+	return false;
+}
+
+void *av_alloc(enum av_obj kind, size_t size)
+{
+	void *p;
+
+	if (av_should_fail())
+		return NULL;
+	p = calloc(1, size);
+	if (p)
+		atomic_fetch_add(&live[kind], 1);
+	return p;
+}
+
+void av_free(enum av_obj kind, void *p)
+{
+	if (!p)
+		return;
+	atomic_fetch_sub(&live[kind], 1);
+	free(p);
+}
+
+void av_count(enum av_obj kind, long delta)
+{
+	atomic_fetch_add(&live[kind], delta);
+}
+
+long av_live(enum av_obj kind)
+{
+	return atomic_load(&live[kind]);
+}
+
+void av_fail_nth(long n)
+{
+	atomic_store(&fail_countdown, n > 0 ? n : 0);
+}
+
+void anonvm_fail_nth(long n)
+{
+	av_fail_nth(n);
+}
+
+void anonvm_live_objects(struct anonvm_live *l)
+{
+	l->mm = av_live(AV_OBJ_MM);
+	l->vma = av_live(AV_OBJ_VMA);
+	l->maple_node = av_live(AV_OBJ_MAPLE_NODE);
+	l->anon_vma = av_live(AV_OBJ_ANON_VMA);
+	l->avc = av_live(AV_OBJ_AVC);
+	l->folio = av_live(AV_OBJ_FOLIO);
+	l->pgtable = av_live(AV_OBJ_PGTABLE);
+	l->shmem = av_live(AV_OBJ_SHMEM);
+	l->other = av_live(AV_OBJ_OTHER);
+}

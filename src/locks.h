@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Kernel-shaped locks over pthreads: rw_semaphore (mmap_lock, the anon_vma root rwsem),
+ * spinlock_t (page_table_lock, PTE locks, LRU), and assertion helpers.
+ *
+ * A rw_semaphore records its writer so that code can assert "held for write"
+ * (lockdep_assert_held_write); read holders are counted, not named.
+ *
+ * Lock order (KERNEL-SEMANTICS.md §3): mmap_lock > folio lock > VMA write lock >
+ * anon_vma root rwsem > page_table_lock / PTE lock > swap_lock, lru_lock.
+ */
+#ifndef ANONVM_LOCKS_H
+#define ANONVM_LOCKS_H
+
+#include <assert.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+struct rw_semaphore {
+	pthread_rwlock_t lock;
+	_Atomic(pthread_t) owner; /* the writer, valid while writer is true */
+	atomic_bool writer;
+	atomic_int readers;
+};
+
+static inline void init_rwsem(struct rw_semaphore *s)
+{
+	pthread_rwlock_init(&s->lock, NULL);
+	atomic_store(&s->writer, false);
+	atomic_store(&s->readers, 0);
+}
+
+static inline void destroy_rwsem(struct rw_semaphore *s)
+{
+	pthread_rwlock_destroy(&s->lock);
+}
+
+static inline void down_read(struct rw_semaphore *s)
+{
+	pthread_rwlock_rdlock(&s->lock);
+	atomic_fetch_add(&s->readers, 1);
+}
+
+static inline bool down_read_trylock(struct rw_semaphore *s)
+{
+	if (pthread_rwlock_tryrdlock(&s->lock))
+		return false;
+	atomic_fetch_add(&s->readers, 1);
+	return true;
+}
+
+static inline void up_read(struct rw_semaphore *s)
+{
+	atomic_fetch_sub(&s->readers, 1);
+	pthread_rwlock_unlock(&s->lock);
+}
+
+static inline void down_write(struct rw_semaphore *s)
+{
+	pthread_rwlock_wrlock(&s->lock);
+	atomic_store(&s->owner, pthread_self());
+	atomic_store(&s->writer, true);
+}
+
+static inline bool down_write_trylock(struct rw_semaphore *s)
+{
+	if (pthread_rwlock_trywrlock(&s->lock))
+		return false;
+	atomic_store(&s->owner, pthread_self());
+	atomic_store(&s->writer, true);
+	return true;
+}
+
+static inline void up_write(struct rw_semaphore *s)
+{
+	atomic_store(&s->writer, false);
+	pthread_rwlock_unlock(&s->lock);
+}
+
+static inline bool rwsem_is_write_locked_by_me(struct rw_semaphore *s)
+{
+	return atomic_load(&s->writer) && pthread_equal(atomic_load(&s->owner), pthread_self());
+}
+
+static inline bool rwsem_is_locked(struct rw_semaphore *s)
+{
+	return atomic_load(&s->writer) || atomic_load(&s->readers) > 0;
+}
+
+#define lockdep_assert_held_write(s) assert(rwsem_is_write_locked_by_me(s))
+#define lockdep_assert_held(s) assert(rwsem_is_locked(s))
+
+typedef struct {
+	pthread_mutex_t lock;
+} spinlock_t;
+
+static inline void spin_lock_init(spinlock_t *l)
+{
+	pthread_mutex_init(&l->lock, NULL);
+}
+
+static inline void spin_lock_destroy(spinlock_t *l)
+{
+	pthread_mutex_destroy(&l->lock);
+}
+
+static inline void spin_lock(spinlock_t *l)
+{
+	pthread_mutex_lock(&l->lock);
+}
+
+static inline bool spin_trylock(spinlock_t *l)
+{
+	return pthread_mutex_trylock(&l->lock) == 0;
+}
+
+static inline void spin_unlock(spinlock_t *l)
+{
+	pthread_mutex_unlock(&l->lock);
+}
+
+/* mmap_lock, by the kernel's names. */
+#define mmap_read_lock(mm) down_read(&(mm)->mmap_lock)
+#define mmap_read_trylock(mm) down_read_trylock(&(mm)->mmap_lock)
+#define mmap_read_unlock(mm) up_read(&(mm)->mmap_lock)
+/*
+ * mmap_write_lock/unlock also advance mm->mm_lock_seq (odd while write-held): a VMA whose
+ * vm_lock_seq equals it is write-locked in this cycle, so unlocking the mmap_lock ends every
+ * VMA write lock of the cycle at once (KERNEL-SEMANTICS.md §5).
+ */
+#define mmap_write_lock(mm)                                                                  \
+	do {                                                                                 \
+		down_write(&(mm)->mmap_lock);                                                \
+		atomic_fetch_add(&(mm)->mm_lock_seq, 1);                                     \
+	} while (0)
+#define mmap_write_unlock(mm)                                                                \
+	do {                                                                                 \
+		atomic_fetch_add(&(mm)->mm_lock_seq, 1);                                     \
+		up_write(&(mm)->mmap_lock);                                                  \
+	} while (0)
+#define mmap_assert_write_locked(mm) lockdep_assert_held_write(&(mm)->mmap_lock)
+#define mmap_assert_locked(mm) lockdep_assert_held(&(mm)->mmap_lock)
+
+#endif

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Physical memory, page tables, faults, and the page-level work of the VMA operations
+ * (KERNEL-SEMANTICS.md §4). What the VMA layer (vma.c, mmap.c, mremap.c, mprotect.c,
+ * madvise.c, fork.c) calls is declared here.
+ *
+ * Owner: phys.c (RAM, frames, folios, zero page), pgtable.c (4-level tables), memory.c
+ * (faults, zap, copy_page_range, move_page_tables, change_protection, populate),
+ * shmem.c (shared anonymous mappings).
+ */
+#ifndef ANONVM_MEMORY_H
+#define ANONVM_MEMORY_H
+
+#include "mm_types.h"
+#include "pgtable.h"
+#include "phys.h"
+
+/* Physical memory of a machine: 0 or -ENOMEM. */
+int ram_init(struct anonvm *vm);
+void ram_destroy(struct anonvm *vm);
+
+/* Page tables of an mm: 0 or -ENOMEM; pgd_free expects every PTE to be gone. */
+int pgd_alloc(struct mm_struct *mm);
+void pgd_free(struct mm_struct *mm);
+
+/* fault flags */
+#define FAULT_FLAG_WRITE 0x1
+#define FAULT_FLAG_USER 0x2
+#define FAULT_FLAG_VMA_LOCK 0x4 /* the fault holds the VMA read lock, not mmap_lock */
+
+/*
+ * Unmap every page of [start, end) within vma (munmap, exit, MADV_DONTNEED): PTEs cleared,
+ * rmap and refcounts dropped, page tables left empty freed.
+ * Caller: mmap_lock (R for MADV_DONTNEED, W otherwise).
+ */
+void zap_vma_range(struct vm_area_struct *vma, unsigned long start, unsigned long end);
+
+/*
+ * fork: copy src_vma's page tables into dst_vma (§4). Copies nothing when src_vma has no
+ * anon_vma (vma_needs_copy: shared and unfaulted VMAs fault their pages in again), so
+ * dup_mmap may call it for every VMA except wipe-on-fork ones. dst_vma covers the same range.
+ * 0 or -ENOMEM (the PTEs copied so far stay, fully accounted: exit_mmap zaps them).
+ * Both mmap_locks W.
+ */
+int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma)
+	__attribute__((warn_unused_result));
+
+/*
+ * mremap: move the PTEs of [old_addr, old_addr + len) of vma to new_addr in new_vma.
+ * Allocates every destination table first: -ENOMEM means nothing moved.
+ * need_rmap_locks: hold the anon_vma write lock over the move (§2.7).
+ */
+int move_page_tables(struct vm_area_struct *vma, unsigned long old_addr,
+		     struct vm_area_struct *new_vma, unsigned long new_addr, unsigned long len,
+		     bool need_rmap_locks) __attribute__((warn_unused_result));
+
+/*
+ * mprotect: apply newflags (the VMA's complete new vm_flags) to the present PTEs of
+ * [start, end): without VM_WRITE every PTE is write-protected; with VM_WRITE a shared PTE
+ * becomes writable, a private one only if it maps an AnonExclusive folio
+ * (can_change_pte_writable).
+ */
+void change_protection(struct vm_area_struct *vma, unsigned long start, unsigned long end,
+		       unsigned long newflags);
+
+/*
+ * MAP_POPULATE (mm_populate): prefault [start, end) under mmap_lock: write faults
+ * for private writable VMAs (real exclusive pages, as Linux 6.18 gives), read faults
+ * otherwise (the zero page for private read-only VMAs, a real page for shared ones);
+ * nothing for PROT_NONE. 0 or -ENOMEM (Linux's mm_populate ignores the error).
+ */
+int populate_vma_page_range(struct vm_area_struct *vma, unsigned long start, unsigned long end);
+
+/*
+ * MADV_COLD / MADV_PAGEOUT on [start, end) of vma (mmap_lock read). Cold ages the folios this
+ * VMA alone maps. Pageout: 0 when there is nothing it would reclaim (nothing present, or every
+ * page shared); -ENOSYS when it would reclaim a folio (swap is not modelled yet).
+ */
+int madvise_cold_or_pageout(struct vm_area_struct *vma, unsigned long start, unsigned long end,
+			    bool pageout);
+
+/*
+ * Handle a fault at address in vma (vma read-locked with FAULT_FLAG_VMA_LOCK, or mmap_lock
+ * held). The access is allowed by vma's flags (the caller checked, as the arch fault handler
+ * does). 0; -ENOMEM; -EIO: beyond the end of a shared mapping's object (SIGBUS in Linux);
+ * -EAGAIN: only with FAULT_FLAG_VMA_LOCK, retry under mmap_lock (VM_FAULT_RETRY).
+ */
+int handle_mm_fault(struct vm_area_struct *vma, unsigned long address, unsigned int flags)
+	__attribute__((warn_unused_result));
+
+/*
+ * Calls fn for every present PTE of mm in [start, end), ascending, with page_table_lock held:
+ * fn must not take anon_vma locks or fault. folio is the frame's folio (the zero folio for the
+ * zero page). A non-zero return of fn stops the walk and is returned.
+ */
+typedef int (*present_pte_fn)(unsigned long addr, pte_t pte, struct folio *folio, void *arg);
+int walk_page_range(struct mm_struct *mm, unsigned long start, unsigned long end,
+		    present_pte_fn fn, void *arg);
+
+/* page_vma_mapped_walk for one small folio: does the PTE of address in vma map folio? */
+bool page_vma_mapped(struct folio *folio, struct vm_area_struct *vma, unsigned long address);
+
+/* Shared anonymous mappings (shmem.c). */
+struct shmem_file {
+	atomic_int refcount;   /* vm_file references */
+	struct ram *ram;
+	spinlock_t lock;       /* pages[] */
+	unsigned long nr_pages; /* size of the object; fixed */
+	struct folio **pages;  /* page cache by pgoff, one reference each; lock */
+};
+
+/* Give a new shared anonymous VMA its object (vma->vm_file, one reference). 0 or -ENOMEM. */
+int shmem_zero_setup(struct vm_area_struct *vma) __attribute__((warn_unused_result));
+struct shmem_file *shmem_file_get(struct shmem_file *file);
+void shmem_file_put(struct shmem_file *file);
+/* The cached page at pgoff, or NULL. Valid while the caller holds a reference of file. */
+struct folio *shmem_find_folio(struct shmem_file *file, unsigned long pgoff);
+/* The page at pgoff, allocated zeroed when absent. 0, -ENOMEM, -EIO (SIGBUS) beyond the size. */
+int shmem_get_folio(struct shmem_file *file, unsigned long pgoff, struct folio **foliop)
+	__attribute__((warn_unused_result));
+
+#endif

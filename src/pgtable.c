@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pgtable.c: the 4-level page tables of an mm (format and invariants in pgtable.h).
+ *
+ * Owns: every struct pt_table (allocated on demand by pte_alloc, freed when empty by
+ * free_empty_pgtables, counted as AV_OBJ_PGTABLE), the pgd (pgd_alloc / pgd_free).
+ *
+ * Invariants:
+ *   t->nr_used == |{ i : t->next[i] != NULL }| for pgd, pud and pmd tables;
+ *   t->nr_used == |{ i : !pte_none(t->pte[i]) }| for PTE tables;
+ *   after free_empty_pgtables(mm, s, e) no table below the pgd covering part of [s, e) has
+ *   nr_used == 0.
+ *
+ * Locks: the PTE lock is the mm's page_table_lock, for all tables of the mm (Linux splits it
+ * per PTE table with USE_SPLIT_PTE_PTLOCKS; that is a later refinement here). Every function
+ * but pgd_alloc/pgd_free runs with it held.
+ */
+#include <assert.h>
+#include <errno.h>
+
+#include "alloc.h"
+#include "memory.h"
+#include "pgtable.h"
+
+/* Address bits translated by one entry of a table of this level (0 = pgd). */
+static unsigned int level_shift(int level)
+{
+	return PAGE_SHIFT + 9 * (PT_LEVELS - 1 - level);
+}
+
+static unsigned int level_index(int level, unsigned long addr)
+{
+	return (addr >> level_shift(level)) & (PTRS_PER_TABLE - 1);
+}
+
+/* End of the entry of this level that covers addr, clipped to end. */
+static unsigned long level_addr_end(int level, unsigned long addr, unsigned long end)
+{
+	unsigned long size = 1UL << level_shift(level);
+	unsigned long next = (addr & ~(size - 1)) + size;
+
+	return next < end ? next : end;
+}
+
+int pgd_alloc(struct mm_struct *mm)
+{
+	mm->pgd = av_alloc(AV_OBJ_PGTABLE, sizeof(*mm->pgd));
+	return mm->pgd ? 0 : -ENOMEM;
+}
+
+void pgd_free(struct mm_struct *mm)
+{
+	if (!mm->pgd)
+		return;
+	free_empty_pgtables(mm, 0, TASK_SIZE);
+	assert(mm->pgd->table.nr_used == 0);
+	av_free(AV_OBJ_PGTABLE, mm->pgd);
+	mm->pgd = NULL;
+}
+
+/* Walk down to the PTE table of addr; with alloc, create missing tables. */
+static struct pt_table *pte_table_of(struct mm_struct *mm, unsigned long addr, bool alloc)
+{
+	struct pt_table *t = &mm->pgd->table;
+	int level;
+
+	for (level = 0; level < PT_LEVEL_PTE; level++) {
+		unsigned int i = level_index(level, addr);
+
+		if (!t->next[i]) {
+			if (!alloc)
+				return NULL;
+			t->next[i] = av_alloc(AV_OBJ_PGTABLE, sizeof(struct pt_table));
+			if (!t->next[i]) {
+				/* leave no empty table behind on the path */
+				free_empty_pgtables(mm, addr, addr + PAGE_SIZE);
+				return NULL;
+			}
+			t->nr_used++;
+		}
+		t = t->next[i];
+	}
+	return t;
+}
+
+pte_t *pte_offset(struct mm_struct *mm, unsigned long addr)
+{
+	struct pt_table *t = pte_table_of(mm, addr, false);
+
+	return t ? &t->pte[level_index(PT_LEVEL_PTE, addr)] : NULL;
+}
+
+pte_t *pte_alloc(struct mm_struct *mm, unsigned long addr)
+{
+	struct pt_table *t = pte_table_of(mm, addr, true);
+
+	return t ? &t->pte[level_index(PT_LEVEL_PTE, addr)] : NULL;
+}
+
+/* The PTE table that holds ptep: pte[] is at offset 0 of struct pt_table. */
+static struct pt_table *ptep_table(pte_t *ptep, unsigned long addr)
+{
+	return (struct pt_table *)(ptep - level_index(PT_LEVEL_PTE, addr));
+}
+
+void set_pte_at(struct mm_struct *mm, unsigned long addr, pte_t *ptep, pte_t pte)
+{
+	struct pt_table *t = ptep_table(ptep, addr);
+
+	assert(pte_table_of(mm, addr, false) == t);
+	if (pte_none(*ptep) && !pte_none(pte))
+		t->nr_used++;
+	else if (!pte_none(*ptep) && pte_none(pte))
+		t->nr_used--;
+	*ptep = pte;
+}
+
+pte_t ptep_get_and_clear(struct mm_struct *mm, unsigned long addr, pte_t *ptep)
+{
+	pte_t old = *ptep;
+
+	set_pte_at(mm, addr, ptep, __pte(0));
+	return old;
+}
+
+static int walk_level(struct pt_table *t, int level, unsigned long start, unsigned long end,
+		      pte_fn_t fn, void *arg)
+{
+	unsigned long addr, next;
+	int ret = 0;
+
+	for (addr = start; addr < end && !ret; addr = next) {
+		unsigned int i = level_index(level, addr);
+
+		next = level_addr_end(level, addr, end);
+		if (level == PT_LEVEL_PTE) {
+			if (!pte_none(t->pte[i]))
+				ret = fn(&t->pte[i], addr, arg);
+		} else if (t->next[i]) {
+			ret = walk_level(t->next[i], level + 1, addr, next, fn, arg);
+		}
+	}
+	return ret;
+}
+
+int walk_ptes(struct mm_struct *mm, unsigned long start, unsigned long end, pte_fn_t fn,
+	      void *arg)
+{
+	assert(start <= end && end <= TASK_SIZE);
+	return walk_level(&mm->pgd->table, 0, start, end, fn, arg);
+}
+
+static void free_level(struct pt_table *t, int level, unsigned long start, unsigned long end)
+{
+	unsigned long addr, next;
+
+	for (addr = start; addr < end; addr = next) {
+		unsigned int i = level_index(level, addr);
+		struct pt_table *child = t->next[i];
+
+		next = level_addr_end(level, addr, end);
+		if (!child)
+			continue;
+		if (level + 1 < PT_LEVEL_PTE)
+			free_level(child, level + 1, addr, next);
+		if (child->nr_used == 0) {
+			t->next[i] = NULL;
+			t->nr_used--;
+			av_free(AV_OBJ_PGTABLE, child);
+		}
+	}
+}
+
+void free_empty_pgtables(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	free_level(&mm->pgd->table, 0, start, end);
+}

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * phys.c: physical memory (struct ram, phys.h): the frame contents, one folio descriptor per
+ * frame, the zero page, and the frame allocator.
+ *
+ * Both the contents and the descriptor table are single MAP_NORESERVE mappings: a frame that
+ * was never handed out costs nothing, so a large modelled RAM is cheap until it is used. In
+ * metadata-only mode (cfg.metadata_only) there are no contents: folio_address() is NULL and
+ * user accesses only fault.
+ *
+ * Allocation order: the most recently freed frame first (free_list is a stack), then never
+ * used frames in ascending order. Every allocation is a fault-injection point
+ * (av_should_fail) and is counted as AV_OBJ_FOLIO.
+ *
+ * Invariants: see phys.h. Locks: ram->lock guards free_list and next_fresh; it nests inside
+ * the page-table lock (folio_put runs under it); refcounts are atomic.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "alloc.h"
+#include "memory.h"
+#include "phys.h"
+
+static void *map_noreserve(size_t bytes)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+int ram_init(struct anonvm *vm)
+{
+	unsigned long nr_frames = vm->cfg.ram_bytes >> PAGE_SHIFT;
+	struct ram *ram;
+	struct folio *zero;
+
+	if (nr_frames < 1)
+		return -EINVAL;
+	ram = av_alloc(AV_OBJ_OTHER, sizeof(*ram));
+	if (!ram)
+		return -ENOMEM;
+	ram->nr_frames = nr_frames;
+	ram->frames = map_noreserve(nr_frames * sizeof(struct folio));
+	if (!ram->frames)
+		goto out_ram;
+	if (!vm->cfg.metadata_only) {
+		ram->base = map_noreserve(nr_frames * PAGE_SIZE);
+		if (!ram->base)
+			goto out_frames;
+	}
+	spin_lock_init(&ram->lock);
+	INIT_LIST_HEAD(&ram->free_list);
+	/* frame 0: the zero page; its contents are zero from mmap */
+	zero = &ram->frames[ZERO_PFN];
+	folio_set_flag(zero, PG_zero);
+	folio_set_flag(zero, PG_uptodate);
+	ram->next_fresh = ZERO_PFN + 1;
+	vm->ram = ram;
+	return 0;
+
+out_frames:
+	munmap(ram->frames, nr_frames * sizeof(struct folio));
+out_ram:
+	av_free(AV_OBJ_OTHER, ram);
+	return -ENOMEM;
+}
+
+void ram_destroy(struct anonvm *vm)
+{
+	struct ram *ram = vm->ram;
+
+	if (!ram)
+		return;
+	assert(ram_frames_in_use(ram) == 0);
+	if (ram->base)
+		munmap(ram->base, ram->nr_frames * PAGE_SIZE);
+	munmap(ram->frames, ram->nr_frames * sizeof(struct folio));
+	spin_lock_destroy(&ram->lock);
+	av_free(AV_OBJ_OTHER, ram);
+	vm->ram = NULL;
+}
+
+struct folio *folio_alloc(struct ram *ram)
+{
+	struct folio *folio = NULL;
+
+	if (av_should_fail())
+		return NULL;
+	spin_lock(&ram->lock);
+	if (!list_empty(&ram->free_list)) {
+		folio = list_first_entry(&ram->free_list, struct folio, lru);
+		list_del_init(&folio->lru);
+	} else if (ram->next_fresh < ram->nr_frames) {
+		folio = &ram->frames[ram->next_fresh++];
+		INIT_LIST_HEAD(&folio->lru);
+	}
+	if (folio)
+		ram->nr_in_use++;
+	spin_unlock(&ram->lock);
+	if (!folio)
+		return NULL;
+	assert(atomic_load(&folio->refcount) == 0 && atomic_load(&folio->mapcount) == 0);
+	atomic_store(&folio->refcount, 1);
+	av_count(AV_OBJ_FOLIO, 1);
+	return folio;
+}
+
+void folio_put(struct ram *ram, struct folio *folio)
+{
+	int old;
+
+	assert(!is_zero_folio(folio));
+	old = atomic_fetch_sub(&folio->refcount, 1);
+	assert(old > 0);
+	if (old != 1)
+		return;
+	/* the last reference: nothing maps the frame and nothing can find it any more */
+	assert(atomic_load(&folio->mapcount) == 0);
+	folio->mapping = 0;
+	folio->index = 0;
+	folio->private = 0;
+	atomic_store(&folio->flags, 0);
+	spin_lock(&ram->lock);
+	list_add(&folio->lru, &ram->free_list);
+	ram->nr_in_use--;
+	spin_unlock(&ram->lock);
+	av_count(AV_OBJ_FOLIO, -1);
+}
+
+void folio_zero(const struct ram *ram, struct folio *folio)
+{
+	void *p = folio_address(ram, folio);
+
+	if (p)
+		memset(p, 0, PAGE_SIZE);
+}
+
+void folio_copy(const struct ram *ram, struct folio *dst, const struct folio *src)
+{
+	void *d = folio_address(ram, dst);
+
+	if (d)
+		memcpy(d, folio_address(ram, src), PAGE_SIZE);
+}
+
+unsigned long ram_frames_in_use(struct ram *ram)
+{
+	unsigned long n;
+
+	spin_lock(&ram->lock);
+	n = ram->nr_in_use;
+	spin_unlock(&ram->lock);
+	return n;
+}

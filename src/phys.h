@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Physical memory of a machine: frames of 4 KiB, one struct folio per frame, the shared zero
+ * page, and the frame allocator (phys.c).
+ *
+ *   frame pfn:  descriptor ram->frames[pfn], bytes ram->base + pfn * PAGE_SIZE
+ *   pfn 0:      the zero page (PG_zero, never freed, never refcounted, contents zero)
+ *
+ * Invariants (ram->lock):
+ *   nr_frames == 1 + nr_in_use + |free_list| + (nr_frames - next_fresh)
+ *   nr_in_use == live folios of this ram; av_live(AV_OBJ_FOLIO) sums them over all machines
+ *   (the zero page is not a live folio);
+ *   a free frame has refcount == mapcount == 0, mapping == 0, flags == 0.
+ *
+ * A folio's refcount is atomic; the frame returns to the allocator when it drops to 0.
+ */
+#ifndef ANONVM_PHYS_H
+#define ANONVM_PHYS_H
+
+#include <assert.h>
+
+#include "mm_types.h"
+
+#define ZERO_PFN 0UL
+
+struct ram {
+	spinlock_t lock;            /* free_list, next_fresh */
+	struct folio *frames;       /* frames[pfn] */
+	unsigned char *base;        /* contents; NULL in metadata-only mode */
+	unsigned long nr_frames;
+	unsigned long next_fresh;   /* frames from here on were never handed out; lock */
+	struct list_head free_list; /* freed frames, linked through folio->lru; lock */
+	unsigned long nr_in_use;    /* live folios; lock */
+};
+
+/* A new folio: refcount 1, mapcount 0, no mapping; contents undefined. NULL: out of memory. */
+struct folio *folio_alloc(struct ram *ram) __attribute__((warn_unused_result));
+
+static inline void folio_get(struct folio *folio)
+{
+	assert(!folio_test_flag(folio, PG_zero));
+	assert(atomic_load(&folio->refcount) > 0);
+	atomic_fetch_add(&folio->refcount, 1);
+}
+
+/* PG_locked as a try-lock (the model never sleeps on a folio lock). */
+static inline bool folio_trylock(struct folio *folio)
+{
+	return !(atomic_fetch_or(&folio->flags, 1UL << PG_locked) & (1UL << PG_locked));
+}
+
+static inline void folio_unlock(struct folio *folio)
+{
+	folio_clear_flag(folio, PG_locked);
+}
+
+/* Drop a reference; the last one returns the frame to ram. */
+void folio_put(struct ram *ram, struct folio *folio);
+
+static inline int folio_ref_count(const struct folio *folio)
+{
+	return atomic_load(&folio->refcount);
+}
+
+static inline unsigned long folio_pfn(const struct ram *ram, const struct folio *folio)
+{
+	return (unsigned long)(folio - ram->frames);
+}
+
+static inline struct folio *pfn_folio(const struct ram *ram, unsigned long pfn)
+{
+	assert(pfn < ram->nr_frames);
+	return &ram->frames[pfn];
+}
+
+static inline bool pfn_valid(const struct ram *ram, unsigned long pfn)
+{
+	return pfn < ram->nr_frames;
+}
+
+/* The frame's 4096 bytes, or NULL in metadata-only mode. */
+static inline void *folio_address(const struct ram *ram, const struct folio *folio)
+{
+	return ram->base ? ram->base + folio_pfn(ram, folio) * PAGE_SIZE : NULL;
+}
+
+static inline struct folio *zero_folio(const struct ram *ram)
+{
+	return pfn_folio(ram, ZERO_PFN);
+}
+
+static inline bool is_zero_folio(const struct folio *folio)
+{
+	return folio_test_flag(folio, PG_zero);
+}
+
+/* Contents: no-ops in metadata-only mode. */
+void folio_zero(const struct ram *ram, struct folio *folio);
+void folio_copy(const struct ram *ram, struct folio *dst, const struct folio *src);
+
+/* Frames handed out and not freed (live folios). */
+unsigned long ram_frames_in_use(struct ram *ram);
+
+#endif

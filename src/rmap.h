@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The anonymous reverse map (KERNEL-SEMANTICS.md §1-§3): anon_vma, anon_vma_chain, and the
+ * operations the VMA layer and the fault path call. The operations go through the machine's
+ * rmap design (struct rmap_ops) so that other designs can plug in; these inline wrappers are
+ * what callers use.
+ *
+ * Owner: rmap.c (the `linux` design), interval_tree.c (the AVC interval tree).
+ */
+#ifndef ANONVM_RMAP_H
+#define ANONVM_RMAP_H
+
+#include <stdio.h>
+
+#include "mm_types.h"
+
+struct anon_vma_rb_root {
+	struct anon_vma_rb_node *rb_node; /* the interval tree of anon_vma_chain.rb */
+};
+
+struct anon_vma_rb_node {
+	struct anon_vma_rb_node *rb_parent, *rb_left, *rb_right;
+	bool rb_red;
+};
+
+struct anon_vma {
+	struct anon_vma *root;   /* oldest anon_vma of the fork family; self for a root */
+	struct rw_semaphore rwsem; /* only the root's is used */
+	atomic_int refcount;
+	unsigned long num_children;    /* root rwsem W */
+	unsigned long num_active_vmas; /* root rwsem W (or mmap_lock W + ptl in prepare) */
+	struct anon_vma *parent; /* self for a root */
+	/* AVCs of the VMAs that may map folios pointing here; root rwsem */
+	struct anon_vma_rb_root rb_root;
+	unsigned long id;        /* creation number, for reports and dot */
+	struct anonvm *vm;       /* the machine: stats and the registry below */
+	struct list_head vm_node; /* in vm->anon_vmas from allocation to free; vm->anon_vmas_lock */
+	struct rcu_head rcu;
+};
+
+struct anon_vma_chain {
+	struct vm_area_struct *vma;
+	struct anon_vma *anon_vma;
+	struct list_head same_vma;   /* on vma->anon_vma_chain */
+	struct anon_vma_rb_node rb;  /* in anon_vma->rb_root; root rwsem */
+	unsigned long rb_subtree_last;
+};
+
+enum vma_operation {
+	VMA_OP_SPLIT,
+	VMA_OP_MERGE_UNFAULTED,
+	VMA_OP_REMAP,
+	VMA_OP_FORK,
+};
+
+/* What an rmap walk calls for each VMA that may map the folio. */
+struct rmap_walk_control {
+	void *arg;
+	/* false stops the walk */
+	bool (*rmap_one)(struct folio *folio, struct vm_area_struct *vma, unsigned long address,
+			 void *arg);
+	/* true stops the walk */
+	bool (*done)(struct folio *folio);
+	bool try_lock;   /* do not sleep on the anon_vma lock (reclaim) */
+	bool contended;  /* out: try_lock failed */
+};
+
+/* One reverse-map design (DESIGN.md layer 6). */
+struct rmap_ops {
+	const char *name;
+	int (*prepare)(struct vm_area_struct *vma);
+	int (*clone)(struct vm_area_struct *dst, struct vm_area_struct *src,
+		     enum vma_operation op);
+	int (*fork)(struct vm_area_struct *vma, struct vm_area_struct *pvma);
+	void (*unlink)(struct vm_area_struct *vma);
+	/* around a change of vm_start / vm_end / vm_pgoff (under the anon_vma write lock) */
+	void (*pre_update)(struct vm_area_struct *vma);
+	void (*post_update)(struct vm_area_struct *vma);
+	int (*walk)(struct folio *folio, struct rmap_walk_control *rwc);
+	/* a VMA whose chain has more than its own anon_vma (vma_had_uncowed_parents) */
+	bool (*is_fork_child)(const struct vm_area_struct *vma);
+};
+
+extern const struct rmap_ops rmap_linux_ops;
+const struct rmap_ops *rmap_design(enum anonvm_rmap_design design);
+
+static inline const struct rmap_ops *vma_rmap(const struct vm_area_struct *vma)
+{
+	return vma->vm_mm->vm->rmap;
+}
+
+/* Give vma an anon_vma (§2.1). 0 or -ENOMEM. */
+static inline int __attribute__((warn_unused_result)) anon_vma_prepare(struct vm_area_struct *vma)
+{
+	if (vma->anon_vma)
+		return 0;
+	return vma_rmap(vma)->prepare(vma);
+}
+
+/* §2.2. Preconditions there. 0 or -ENOMEM (then dst->anon_vma is NULL and nothing changed). */
+static inline int __attribute__((warn_unused_result))
+anon_vma_clone(struct vm_area_struct *dst, struct vm_area_struct *src, enum vma_operation op)
+{
+	return vma_rmap(src)->clone(dst, src, op);
+}
+
+/* §2.3 */
+static inline int __attribute__((warn_unused_result))
+anon_vma_fork(struct vm_area_struct *vma, struct vm_area_struct *pvma)
+{
+	return vma_rmap(pvma)->fork(vma, pvma);
+}
+
+/* §2.4 */
+static inline void unlink_anon_vmas(struct vm_area_struct *vma)
+{
+	vma_rmap(vma)->unlink(vma);
+}
+
+static inline bool vma_is_fork_child(const struct vm_area_struct *vma)
+{
+	return vma_rmap(vma)->is_fork_child(vma);
+}
+
+void anon_vma_lock_write(struct anon_vma *anon_vma);
+void anon_vma_unlock_write(struct anon_vma *anon_vma);
+void anon_vma_lock_read(struct anon_vma *anon_vma);
+void anon_vma_unlock_read(struct anon_vma *anon_vma);
+
+/* Reindex vma's AVCs around a change of its range or pgoff; anon_vma write lock held. */
+static inline void anon_vma_interval_tree_pre_update_vma(struct vm_area_struct *vma)
+{
+	vma_rmap(vma)->pre_update(vma);
+}
+
+static inline void anon_vma_interval_tree_post_update_vma(struct vm_area_struct *vma)
+{
+	vma_rmap(vma)->post_update(vma);
+}
+
+/*
+ * The folio side of the reverse map (rmap.c, §1.4). PTE lock held by the caller; the
+ * caller manages refcounts.
+ * folio_add_new_anon_rmap: a new folio gets mapping = vma->anon_vma (exclusive) or its
+ *	root (maybe shared), index = linear_page_index, mapcount 1, PG_anon_exclusive if
+ *	exclusive.
+ * folio_add_anon_rmap_pte: one more PTE maps it (its anon_vma is in vma's family).
+ * folio_remove_rmap_pte: one PTE less; folio->mapping stays.
+ * folio_move_anon_rmap: reuse in do_wp_page: mapping = vma->anon_vma (one store); the
+ *	folio is locked (PG_locked).
+ */
+void folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma,
+			     unsigned long address, bool exclusive);
+void folio_add_anon_rmap_pte(struct folio *folio, struct vm_area_struct *vma,
+			     unsigned long address);
+void folio_remove_rmap_pte(struct folio *folio, struct vm_area_struct *vma);
+void folio_move_anon_rmap(struct folio *folio, struct vm_area_struct *vma);
+
+/*
+ * Walk every VMA that may map folio (folio locked); §3. 0 when walked (or nothing to walk:
+ * the folio is not mapped); -EAGAIN when rwc->try_lock and the anon_vma lock was contended
+ * (rwc->contended is set); -EOPNOTSUPP for a folio that is not anonymous (shmem folios are
+ * not walked here).
+ */
+int rmap_walk(struct folio *folio, struct rmap_walk_control *rwc);
+
+/*
+ * anon_vma references (§1.1): the holder of a reference may lock the anon_vma. The last
+ * put frees it, then drops the root's reference (a root is freed after its family).
+ */
+static inline void get_anon_vma(struct anon_vma *anon_vma)
+{
+	atomic_fetch_add(&anon_vma->refcount, 1);
+}
+
+void put_anon_vma(struct anon_vma *anon_vma);
+
+/*
+ * §3: the folio's anon_vma with its root read-locked, or NULL (not anonymous, not mapped
+ * any more, or rwc->try_lock and contended: then rwc->contended is set). Unlock with
+ * anon_vma_unlock_read. Lockless: RCU + a re-check of folio_mapped (type-stable memory).
+ */
+struct anon_vma *folio_lock_anon_vma_read(struct folio *folio, struct rmap_walk_control *rwc);
+
+/*
+ * The anon_vma of a compatible neighbour of vma (next first, then prev) whose chain is
+ * singular (not a fork child), or NULL (§2.1). mmap_lock held.
+ */
+struct anon_vma *find_mergeable_anon_vma(struct vm_area_struct *vma);
+
+/*
+ * Validation of the `linux` design (KERNEL-SEMANTICS.md §2.9). Each returns true when
+ * everything holds, else false with one line per violation on out (if not NULL).
+ * Callers: the machine quiescent (no operation in flight), e.g. between script steps.
+ *
+ * anon_vma_validate_vma: the chain of one VMA: anon_vma NULL iff chain empty; I2 (each
+ * AVC of the list is in its anon_vma's tree); I5 (one root; vma->anon_vma in the chain);
+ * no anon_vma twice; the chain is closed under ->parent (chain = ancestry).
+ *
+ * anon_vma_validate_counters: every live anon_vma of vm against the given set of live
+ * VMAs (every VMA of every mm): tree valid, I2 (each AVC of a tree is on its VMA's list and
+ * its VMA is live), I3 num_active_vmas, I4 num_children (+1 for a root: its self link), I7
+ * refcount >= (tree not empty) + fork-created anon_vmas beneath it (for a root); root and
+ * parent live; no dead root left without a family.
+ *
+ * anon_vma_validate: both, over every VMA of every mm of vm (vm->mms, the maple trees).
+ */
+bool anon_vma_validate_vma(struct vm_area_struct *vma, FILE *out);
+bool anon_vma_validate_counters(struct anonvm *vm, struct vm_area_struct *const *vmas,
+				size_t nr_vmas, FILE *out);
+bool anon_vma_validate(struct anonvm *vm, FILE *out);
+
+/*
+ * Graphviz picture of the anon_vma hierarchy of vm: anon_vmas with their counters, parent
+ * edges, AVC edges to VMAs (labelled with mm id and range; bold to the VMA's primary
+ * anon_vma). Machine quiescent. 0 or -EIO.
+ */
+int rmap_dot(struct anonvm *vm, FILE *out);
+
+#endif

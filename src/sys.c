@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * sys.c: the machine (struct anonvm): creation with its physical memory and rmap design,
+ * teardown (every process still alive exits), and the debugging entry points of the public
+ * API (check, stats, dot, live objects after a grace period).
+ *
+ * Invariant: vm->mms lists exactly the address spaces created on vm and not yet exited.
+ * Locks: vm->mms_lock guards vm->mms.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "memory.h"
+#include "rmap.h"
+#include "validate.h"
+
+void anonvm_config_default(struct anonvm_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->ram_bytes = 1UL << 30;
+	cfg->design = ANONVM_RMAP_LINUX;
+	cfg->validate_each_step = ANONVM_DEBUG > 0;
+}
+
+/* Whether this thread is an RCU reader of liburcu (registration is per thread, once). */
+static __thread bool rcu_registered;
+
+int anonvm_thread_register(void)
+{
+	if (!rcu_registered) {
+		rcu_register_thread();
+		rcu_registered = true;
+	}
+	return 0;
+}
+
+void anonvm_thread_unregister(void)
+{
+	if (rcu_registered) {
+		rcu_unregister_thread();
+		rcu_registered = false;
+	}
+}
+
+int anonvm_create(const struct anonvm_config *cfg, struct anonvm **out)
+{
+	struct anonvm *vm;
+	int ret;
+
+	if (!cfg->ram_bytes || cfg->ram_bytes % ANONVM_PAGE_SIZE || !rmap_design(cfg->design))
+		return -EINVAL;
+	vm = av_alloc(AV_OBJ_OTHER, sizeof(*vm));
+	if (!vm)
+		return -ENOMEM;
+	vm->cfg = *cfg;
+	vm->rmap = rmap_design(cfg->design);
+	vm->max_map_count = DEFAULT_MAX_MAP_COUNT;
+	spin_lock_init(&vm->mms_lock);
+	INIT_LIST_HEAD(&vm->mms);
+	spin_lock_init(&vm->anon_vmas_lock);
+	INIT_LIST_HEAD(&vm->anon_vmas);
+	ret = ram_init(vm);
+	if (ret) {
+		spin_lock_destroy(&vm->mms_lock);
+		spin_lock_destroy(&vm->anon_vmas_lock);
+		av_free(AV_OBJ_OTHER, vm);
+		return ret;
+	}
+	anonvm_thread_register();
+	*out = vm;
+	return 0;
+}
+
+void anonvm_destroy(struct anonvm *vm)
+{
+	while (!list_empty(&vm->mms))
+		anonvm_exit(mm_handle(list_first_entry(&vm->mms, struct mm_struct, mmlist)));
+	rcu_barrier();
+	ram_destroy(vm);
+	spin_lock_destroy(&vm->mms_lock);
+	spin_lock_destroy(&vm->anon_vmas_lock);
+	av_free(AV_OBJ_OTHER, vm);
+}
+
+int anonvm_check(struct anonvm *vm, FILE *out)
+{
+	return validate_machine(vm, out) ? 0 : -EUCLEAN;
+}
+
+void anonvm_stats_print(struct anonvm *vm, FILE *out)
+{
+#define PRINT_STAT(name) fprintf(out, "# stat %s %lu\n", #name, atomic_load(&vm->stats.name));
+	VM_STAT_ITEMS(PRINT_STAT)
+#undef PRINT_STAT
+}
+
+int anonvm_dot(struct anonvm *vm, FILE *out)
+{
+	return rmap_dot(vm, out);
+}
+
+void anonvm_quiesce(void)
+{
+	rcu_barrier();
+}
