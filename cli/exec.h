@@ -18,6 +18,8 @@ struct run_opts {
 	FILE *err;
 	bool validate_each; /* model: run the validator after every command */
 	bool quiet;         /* no progress on err */
+	long fail_nth;      /* model: the nth allocation after the machine is made fails */
+	bool *injected;     /* model, out: that failure happened */
 };
 
 int model_run(const struct script *s, const struct run_opts *opts);

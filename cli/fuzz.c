@@ -173,52 +173,6 @@ static char *gen_script(uint64_t seed, int nr_ops, bool layout_only)
 	return text;
 }
 
-/* The model in a child process: a crash is reported as status 3. */
-static int run_model_isolated(const struct script *s, char **text, FILE *err)
-{
-	int fds[2], wst;
-	pid_t pid;
-	FILE *in, *mem;
-	size_t len;
-	int c;
-
-	*text = NULL;
-	if (pipe(fds))
-		return 2;
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return 2;
-	if (pid == 0) {
-		char *out = NULL;
-		int st;
-		FILE *w;
-
-		close(fds[0]);
-		st = run_capture(s, false, true, &out, err);
-		w = fdopen(fds[1], "w");
-		if (w && out)
-			fputs(out, w);
-		if (w)
-			fclose(w);
-		_exit(st);
-	}
-	close(fds[1]);
-	in = fdopen(fds[0], "r");
-	mem = open_memstream(text, &len);
-	while (in && mem && (c = getc(in)) != EOF)
-		putc(c, mem);
-	if (in)
-		fclose(in);
-	if (mem)
-		fclose(mem);
-	if (waitpid(pid, &wst, 0) < 0)
-		return 2;
-	if (WIFSIGNALED(wst))
-		return 3;
-	return WEXITSTATUS(wst);
-}
-
 enum verdict { V_OK, V_FAIL, V_ERROR };
 
 /* Runs one script text; V_FAIL when the model fails or differs from the kernel. */
@@ -234,7 +188,7 @@ static enum verdict try_text(const char *text, bool kernel, bool report)
 		v = V_ERROR;
 		goto out;
 	}
-	sm = run_model_isolated(&s, &model, quiet ? quiet : stderr);
+	sm = run_model_isolated(&s, 0, NULL, &model, quiet ? quiet : stderr);
 	if (kernel && sm == 0)
 		sk = run_capture(&s, true, false, &real, quiet ? quiet : stderr);
 	script_free(&s);

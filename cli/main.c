@@ -16,6 +16,7 @@ static const struct {
 	{ "run", cmd_run, "run .avs scripts on the model, or on the live kernel (--kernel)" },
 	{ "diff", cmd_diff, "run scripts on both and compare the canonical output byte for byte" },
 	{ "fuzz", cmd_fuzz, "generate random scripts and diff each against the kernel" },
+	{ "inject", cmd_inject, "fault-injection sweep: fail each allocation in turn" },
 };
 
 static void usage(FILE *out)

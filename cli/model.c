@@ -220,6 +220,7 @@ int model_run(const struct script *s, const struct run_opts *o)
 		anonvm_destroy(m.vm);
 		return 2;
 	}
+	anonvm_fail_nth(o->fail_nth);
 	for (int i = 0; i < s->nr_ops && !status; i++) {
 		const struct op *op = &s->ops[i];
 
@@ -244,9 +245,12 @@ int model_run(const struct script *s, const struct run_opts *o)
 			status = 1;
 		}
 	}
+	if (o->injected)
+		*o->injected = anonvm_fail_fired();
+	anonvm_fail_nth(0);
 	anonvm_destroy(m.vm);
 	free(m.procs);
-	if (!status && o->validate_each)
-		status = check_no_leak(o, s->path);
+	if (status != 1 && o->validate_each && check_no_leak(o, s->path))
+		status = 1;
 	return status;
 }

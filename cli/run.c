@@ -7,6 +7,8 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -26,6 +28,64 @@ int run_capture(const struct script *s, bool kernel, bool validate_each, char **
 	status = kernel ? kernel_run(s, &o) : model_run(s, &o);
 	fclose(out);
 	return status;
+}
+
+#define INJECTED_BIT 0x10 /* in the child's exit status: the injected failure happened */
+
+int run_model_isolated(const struct script *s, long fail_nth, bool *injected, char **text,
+		       FILE *err)
+{
+	int fds[2], wst, c;
+	FILE *in, *mem;
+	size_t len;
+	pid_t pid;
+
+	*text = NULL;
+	if (pipe(fds))
+		return 2;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return 2;
+	}
+	if (pid == 0) {
+		bool fired = false;
+		char *out = NULL;
+		struct run_opts o = { .err = err, .validate_each = true, .fail_nth = fail_nth,
+				      .injected = &fired };
+		FILE *w;
+		int st;
+
+		close(fds[0]);
+		o.out = open_memstream(&out, &len);
+		st = o.out ? model_run(s, &o) : 2;
+		if (o.out)
+			fclose(o.out);
+		w = fdopen(fds[1], "w");
+		if (w && out)
+			fputs(out, w);
+		if (w)
+			fclose(w);
+		_exit(st | (fired ? INJECTED_BIT : 0));
+	}
+	close(fds[1]);
+	in = fdopen(fds[0], "r");
+	mem = open_memstream(text, &len);
+	while (in && mem && (c = getc(in)) != EOF)
+		putc(c, mem);
+	if (in)
+		fclose(in);
+	if (mem)
+		fclose(mem);
+	if (waitpid(pid, &wst, 0) < 0)
+		return 2;
+	if (WIFSIGNALED(wst))
+		return 3;
+	if (injected)
+		*injected = WEXITSTATUS(wst) & INJECTED_BIT;
+	return WEXITSTATUS(wst) & ~INJECTED_BIT;
 }
 
 static char *read_file(const char *path, FILE *err)

@@ -2,7 +2,8 @@
 /*
  * alloc.c: the one allocation seam (see alloc.h).
  *
- * fail_countdown: 0 = no injection; n > 0 = the allocation that brings it to 0 fails.
+ * fail_countdown: 0 = no injection; n > 0 = the allocation that brings it to 0 fails, and
+ * fail_fired records that it did.
  * Locks: none, everything is atomic.
  */
 #include <stdatomic.h>
@@ -13,14 +14,18 @@
 
 static atomic_long live[AV_OBJ_NR];
 static atomic_long fail_countdown;
+static atomic_bool fail_fired; /* the armed failure has happened */
 
 bool av_should_fail(void)
 {
 	long v = atomic_load(&fail_countdown);
 
 	while (v > 0) {
-		if (atomic_compare_exchange_weak(&fail_countdown, &v, v - 1))
+		if (atomic_compare_exchange_weak(&fail_countdown, &v, v - 1)) {
+			if (v == 1)
+				atomic_store(&fail_fired, true);
 			return v == 1;
+		}
 	}
 	return false;
 }
@@ -57,12 +62,23 @@ long av_live(enum av_obj kind)
 
 void av_fail_nth(long n)
 {
+	atomic_store(&fail_fired, false);
 	atomic_store(&fail_countdown, n > 0 ? n : 0);
+}
+
+bool av_fail_fired(void)
+{
+	return atomic_load(&fail_fired);
 }
 
 void anonvm_fail_nth(long n)
 {
 	av_fail_nth(n);
+}
+
+bool anonvm_fail_fired(void)
+{
+	return av_fail_fired();
 }
 
 void anonvm_live_objects(struct anonvm_live *l)

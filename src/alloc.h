@@ -36,5 +36,6 @@ void av_count(enum av_obj kind, long delta);
 
 long av_live(enum av_obj kind);
 void av_fail_nth(long n);
+bool av_fail_fired(void);
 
 #endif

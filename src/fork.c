@@ -41,9 +41,8 @@ static void __exit_mmap(struct mm_struct *mm, unsigned long stop)
 		vma_start_write(vma);
 		zap_vma_range(vma, vma->vm_start, vma->vm_end);
 	}
-	mt_for_each(&mm->mm_mt, vma, index, stop - 1) {
+	mt_for_each(&mm->mm_mt, vma, index, stop - 1)
 		unlink_anon_vmas(vma);
-	}
 	mt_for_each(&mm->mm_mt, vma, index, stop - 1) {
 		vma_mark_detached(vma);
 		remove_vma(vma);

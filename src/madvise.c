@@ -26,10 +26,10 @@
 #include "vma.h"
 
 _Static_assert(MADV_WILLNEED == ANONVM_MADV_WILLNEED && MADV_DONTNEED == ANONVM_MADV_DONTNEED &&
-		       MADV_DONTFORK == ANONVM_MADV_DONTFORK && MADV_DOFORK == ANONVM_MADV_DOFORK &&
-		       MADV_WIPEONFORK == ANONVM_MADV_WIPEONFORK &&
-		       MADV_KEEPONFORK == ANONVM_MADV_KEEPONFORK &&
-		       MADV_COLD == ANONVM_MADV_COLD && MADV_PAGEOUT == ANONVM_MADV_PAGEOUT,
+		   MADV_DONTFORK == ANONVM_MADV_DONTFORK && MADV_DOFORK == ANONVM_MADV_DOFORK &&
+		   MADV_WIPEONFORK == ANONVM_MADV_WIPEONFORK &&
+		   MADV_KEEPONFORK == ANONVM_MADV_KEEPONFORK && MADV_COLD == ANONVM_MADV_COLD &&
+		   MADV_PAGEOUT == ANONVM_MADV_PAGEOUT,
 	       "the public API uses Linux's values");
 
 enum madvise_lock_mode {
@@ -48,8 +48,8 @@ struct madvise_behavior {
 	struct vm_area_struct *prev; /* the VMA before start (vma itself inside it) */
 };
 
-#define MADVISE_BEHAVIOR_STATE(name, mm_, behavior_)                                           \
-	struct madvise_behavior name = { .mm = (mm_), .behavior = (behavior_) }
+#define MADVISE_BEHAVIOR_STATE(name, mm_, behavior_)                                               \
+	struct madvise_behavior name = {.mm = (mm_), .behavior = (behavior_)}
 
 static bool madvise_behavior_valid(int behavior)
 {
@@ -196,8 +196,7 @@ static int madvise_walk_vmas(struct madvise_behavior *madv)
 	return unmapped_error;
 }
 
-static int do_madvise(struct mm_struct *mm, unsigned long start, unsigned long len_in,
-		      int behavior)
+static int do_madvise(struct mm_struct *mm, unsigned long start, unsigned long len_in, int behavior)
 {
 	MADVISE_BEHAVIOR_STATE(madv, mm, behavior);
 	unsigned long len;

@@ -22,6 +22,7 @@
  * shmem_file lock, ram lock.
  */
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 
 #include "memory.h"
@@ -773,19 +774,67 @@ int walk_page_range(struct mm_struct *mm, unsigned long start, unsigned long end
 	return ret;
 }
 
-bool page_vma_mapped(struct folio *folio, struct vm_area_struct *vma, unsigned long address)
+int folio_pte_clear_young(struct folio *folio, struct vm_area_struct *vma, unsigned long address,
+			  bool clear_young)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	bool mapped;
+	int ret = -ENOENT;
 	pte_t *ptep;
 
 	if (address < vma->vm_start || address >= vma->vm_end)
-		return false;
+		return -ENOENT;
 	spin_lock(&mm->page_table_lock);
 	ptep = pte_offset(mm, address & PAGE_MASK);
-	mapped = ptep && pte_present(*ptep) && pte_folio(vma_ram(vma), *ptep) == folio;
+	if (ptep && pte_present(*ptep) && pte_folio(vma_ram(vma), *ptep) == folio) {
+		ret = pte_young(*ptep);
+		if (ret && clear_young)
+			set_pte_at(mm, address & PAGE_MASK, ptep, pte_mkold(*ptep));
+	}
 	spin_unlock(&mm->page_table_lock);
-	return mapped;
+	return ret;
+}
+
+bool page_vma_mapped(struct folio *folio, struct vm_area_struct *vma, unsigned long address)
+{
+	return folio_pte_clear_young(folio, vma, address, false) >= 0;
+}
+
+int anonvm_page_referenced(struct anonvm_mm *handle, unsigned long addr,
+			   struct anonvm_referenced *r)
+{
+	struct mm_struct *mm = mm_of(handle);
+	struct vm_stats *st = &mm->vm->stats;
+	unsigned long vmas = atomic_load(&st->rmap_vmas_visited);
+	unsigned long probed = atomic_load(&st->rmap_ptes_probed);
+	struct folio *folio = NULL;
+	pte_t *ptep;
+
+	memset(r, 0, sizeof(*r));
+	if (addr >= TASK_SIZE)
+		return -EINVAL;
+	mmap_read_lock(mm);
+	spin_lock(&mm->page_table_lock);
+	ptep = pte_offset(mm, addr & PAGE_MASK);
+	if (ptep && pte_present(*ptep)) {
+		folio = pte_folio(mm->vm->ram, *ptep);
+		if (is_zero_folio(folio) || !folio_test_anon(folio))
+			folio = NULL;
+		else
+			folio_get(folio);
+	}
+	spin_unlock(&mm->page_table_lock);
+	mmap_read_unlock(mm);
+	if (!folio)
+		return -ENOENT;
+	while (!folio_trylock(folio))
+		sched_yield();
+	r->referenced = folio_referenced(folio, &r->vm_flags);
+	folio_unlock(folio);
+	folio_put(mm->vm->ram, folio);
+	/* what this walk cost (exact while no other walk runs at the same time) */
+	r->vmas_visited = atomic_load(&st->rmap_vmas_visited) - vmas;
+	r->ptes_probed = atomic_load(&st->rmap_ptes_probed) - probed;
+	return 0;
 }
 
 int anonvm_page_query(struct anonvm_mm *handle, unsigned long addr,

@@ -99,6 +99,12 @@ int walk_page_range(struct mm_struct *mm, unsigned long start, unsigned long end
 
 /* page_vma_mapped_walk for one small folio: does the PTE of address in vma map folio? */
 bool page_vma_mapped(struct folio *folio, struct vm_area_struct *vma, unsigned long address);
+/*
+ * The same, and the PTE's young bit: -ENOENT when the PTE does not map folio, else 0 (old)
+ * or 1 (young; made old when clear_young, as ptep_clear_flush_young does).
+ */
+int folio_pte_clear_young(struct folio *folio, struct vm_area_struct *vma, unsigned long address,
+			  bool clear_young);
 
 /* Shared anonymous mappings (shmem.c). */
 struct shmem_file {

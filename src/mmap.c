@@ -29,11 +29,11 @@
 #include "vma.h"
 
 _Static_assert(MAP_SHARED == ANONVM_MAP_SHARED && MAP_PRIVATE == ANONVM_MAP_PRIVATE &&
-		       MAP_FIXED == ANONVM_MAP_FIXED && MAP_NORESERVE == ANONVM_MAP_NORESERVE &&
-		       MAP_POPULATE == ANONVM_MAP_POPULATE &&
-		       MAP_FIXED_NOREPLACE == ANONVM_MAP_FIXED_NOREPLACE &&
-		       PROT_READ == ANONVM_PROT_READ && PROT_WRITE == ANONVM_PROT_WRITE &&
-		       PROT_EXEC == ANONVM_PROT_EXEC,
+		   MAP_FIXED == ANONVM_MAP_FIXED && MAP_NORESERVE == ANONVM_MAP_NORESERVE &&
+		   MAP_POPULATE == ANONVM_MAP_POPULATE &&
+		   MAP_FIXED_NOREPLACE == ANONVM_MAP_FIXED_NOREPLACE &&
+		   PROT_READ == ANONVM_PROT_READ && PROT_WRITE == ANONVM_PROT_WRITE &&
+		   PROT_EXEC == ANONVM_PROT_EXEC,
 	       "the public API uses Linux's values");
 
 /* x86-64: where the bottom-up search starts when the top-down one fails. */
@@ -108,20 +108,20 @@ struct vma_munmap_struct {
 	struct vm_area_struct *prev; /* the VMAs around the range, after the splits */
 	struct vm_area_struct *next;
 	unsigned long start, end;    /* [start, end) */
-	int vma_count;               /* VMAs gathered */
-	unsigned long nr_pages;      /* their pages */
+	int vma_count;		     /* VMAs gathered */
+	unsigned long nr_pages;	     /* their pages */
 	unsigned long nr_accounted;  /* pages of theirs with VM_ACCOUNT */
-	bool clear_ptes;             /* their pages are still mapped */
+	bool clear_ptes;	     /* their pages are still mapped */
 	struct maple_tree mt_detach; /* the gathered VMAs, at indices 0 .. vma_count - 1 */
 };
 
-#define VMA_MUNMAP_STATE(name, mm_, vma_, start_, end_)                                        \
-	struct vma_munmap_struct name = {                                                      \
-		.mm = (mm_),                                                                   \
-		.vma = (vma_),                                                                 \
-		.start = (start_),                                                             \
-		.end = (end_),                                                                 \
-		.clear_ptes = true,                                                            \
+#define VMA_MUNMAP_STATE(name, mm_, vma_, start_, end_)                                            \
+	struct vma_munmap_struct name = {                                                          \
+	    .mm = (mm_),                                                                           \
+	    .vma = (vma_),                                                                         \
+	    .start = (start_),                                                                     \
+	    .end = (end_),                                                                         \
+	    .clear_ptes = true,                                                                    \
 	}
 
 /* Undo the gathering: the VMAs are attached again, the side tree goes. */
@@ -364,16 +364,15 @@ struct mmap_state {
 	struct vma_munmap_struct vms; /* what MAP_FIXED replaces */
 };
 
-#define MMAP_STATE(name, mm_, addr_, len_, pgoff_, vm_flags_)                                  \
-	struct mmap_state name = {                                                             \
-		.mm = (mm_),                                                                   \
-		.addr = (addr_),                                                               \
-		.end = (addr_) + (len_),                                                       \
-		.pgoff = (pgoff_),                                                             \
-		.pglen = (len_) >> PAGE_SHIFT,                                                 \
-		.vm_flags = (vm_flags_),                                                       \
-		.vms = { .mm = (mm_), .start = (addr_), .end = (addr_) + (len_),               \
-			 .clear_ptes = true },                                                 \
+#define MMAP_STATE(name, mm_, addr_, len_, pgoff_, vm_flags_)                                      \
+	struct mmap_state name = {                                                                 \
+	    .mm = (mm_),                                                                           \
+	    .addr = (addr_),                                                                       \
+	    .end = (addr_) + (len_),                                                               \
+	    .pgoff = (pgoff_),                                                                     \
+	    .pglen = (len_) >> PAGE_SHIFT,                                                         \
+	    .vm_flags = (vm_flags_),                                                               \
+	    .vms = {.mm = (mm_), .start = (addr_), .end = (addr_) + (len_), .clear_ptes = true},   \
 	}
 
 /* Private writable memory is charged to the commit limit unless MAP_NORESERVE. */

@@ -30,7 +30,7 @@
 #include "vma.h"
 
 _Static_assert(MREMAP_MAYMOVE == ANONVM_MREMAP_MAYMOVE && MREMAP_FIXED == ANONVM_MREMAP_FIXED &&
-		       MREMAP_DONTUNMAP == ANONVM_MREMAP_DONTUNMAP,
+		   MREMAP_DONTUNMAP == ANONVM_MREMAP_DONTUNMAP,
 	       "the public API uses Linux's values");
 
 enum mremap_type {
@@ -43,25 +43,25 @@ enum mremap_type {
 /* One mremap call: the state every step reads and updates. */
 struct vma_remap_struct {
 	struct mm_struct *mm;
-	unsigned long addr;     /* source */
+	unsigned long addr; /* source */
 	unsigned long old_len;
 	unsigned long new_len;
 	unsigned long flags;
-	unsigned long new_addr; /* destination (the source address when not moving) */
+	unsigned long new_addr;	    /* destination (the source address when not moving) */
 	struct vm_area_struct *vma; /* the source VMA */
-	unsigned long delta;    /* |old_len - new_len| */
+	unsigned long delta;	    /* |old_len - new_len| */
 	enum mremap_type remap_type;
 };
 
-#define VMA_REMAP_STATE(name, mm_, addr_, old_len_, new_len_, flags_, new_addr_)               \
-	struct vma_remap_struct name = {                                                       \
-		.mm = (mm_),                                                                   \
-		.addr = (addr_),                                                               \
-		.old_len = (old_len_),                                                         \
-		.new_len = (new_len_),                                                         \
-		.flags = (flags_),                                                             \
-		.new_addr = (new_addr_),                                                       \
-		.remap_type = MREMAP_INVALID,                                                  \
+#define VMA_REMAP_STATE(name, mm_, addr_, old_len_, new_len_, flags_, new_addr_)                   \
+	struct vma_remap_struct name = {                                                           \
+	    .mm = (mm_),                                                                           \
+	    .addr = (addr_),                                                                       \
+	    .old_len = (old_len_),                                                                 \
+	    .new_len = (new_len_),                                                                 \
+	    .flags = (flags_),                                                                     \
+	    .new_addr = (new_addr_),                                                               \
+	    .remap_type = MREMAP_INVALID,                                                          \
 	}
 
 /* Moves and DONTUNMAP always get an address of their own. */
@@ -72,8 +72,7 @@ static bool vrm_implies_new_addr(struct vma_remap_struct *vrm)
 
 static bool vrm_overlaps(struct vma_remap_struct *vrm)
 {
-	return vrm->addr + vrm->old_len > vrm->new_addr &&
-	       vrm->new_addr + vrm->new_len > vrm->addr;
+	return vrm->addr + vrm->old_len > vrm->new_addr && vrm->new_addr + vrm->new_len > vrm->addr;
 }
 
 static bool vrm_move_only(struct vma_remap_struct *vrm)
@@ -117,8 +116,8 @@ static int check_prep_vma(struct vma_remap_struct *vrm)
 
 	if (!vma)
 		return -EFAULT;
-	vrm->delta = vrm->old_len > vrm->new_len ? vrm->old_len - vrm->new_len :
-						    vrm->new_len - vrm->old_len;
+	vrm->delta =
+	    vrm->old_len > vrm->new_len ? vrm->old_len - vrm->new_len : vrm->new_len - vrm->old_len;
 	if (!vrm->delta)
 		vrm->remap_type = MREMAP_NO_RESIZE;
 	else if (vrm->old_len > vrm->new_len)
@@ -205,8 +204,7 @@ static void dontunmap_complete(struct vma_remap_struct *vrm, struct vm_area_stru
 {
 	struct vm_area_struct *vma = vrm->vma;
 
-	if (new_vma != vma && vrm->addr == vma->vm_start &&
-	    vrm->addr + vrm->old_len == vma->vm_end)
+	if (new_vma != vma && vrm->addr == vma->vm_start && vrm->addr + vrm->old_len == vma->vm_end)
 		unlink_anon_vmas(vma);
 }
 
@@ -226,8 +224,8 @@ static int copy_vma_and_data(struct vma_remap_struct *vrm, struct vm_area_struct
 	if (!new_vma)
 		return -ENOMEM;
 	vrm->vma = vma; /* the source may have been merged into the destination */
-	err = move_page_tables(vma, vrm->addr, new_vma, vrm->new_addr, vrm->old_len,
-			       need_rmap_locks);
+	err =
+	    move_page_tables(vma, vrm->addr, new_vma, vrm->new_addr, vrm->old_len, need_rmap_locks);
 	if (err) {
 		vrm->vma = new_vma;
 		vrm->old_len = vrm->new_len;
@@ -306,8 +304,8 @@ static bool vrm_can_expand_in_place(struct vma_remap_struct *vrm)
 		return false;
 	if (end < vma->vm_end || find_vma_intersection(vrm->mm, vma->vm_end, end))
 		return false;
-	return !IS_ERR_VALUE(get_unmapped_area(vrm->mm, vma->vm_start, end - vma->vm_start,
-					       MAP_FIXED));
+	return !IS_ERR_VALUE(
+	    get_unmapped_area(vrm->mm, vma->vm_start, end - vma->vm_start, MAP_FIXED));
 }
 
 static unsigned long expand_vma(struct vma_remap_struct *vrm)

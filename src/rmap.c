@@ -41,6 +41,7 @@
 
 #include "alloc.h"
 #include "interval_tree.h"
+#include "memory.h"
 #include "rmap.h"
 
 static inline struct anonvm *vma_machine(const struct vm_area_struct *vma)
@@ -648,6 +649,51 @@ static int rmap_walk_anon(struct folio *folio, struct rmap_walk_control *rwc)
 	}
 	anon_vma_unlock_read(anon_vma);
 	return 0;
+}
+
+struct referenced_arg {
+	int mapcount;           /* mappings not yet found */
+	unsigned int referenced;
+	unsigned long vm_flags; /* VM_LOCKED if a locked VMA stopped the walk */
+};
+
+/* folio_referenced_one: one VMA that may map the folio at address. */
+static bool folio_referenced_one(struct folio *folio, struct vm_area_struct *vma,
+				 unsigned long address, void *arg)
+{
+	struct referenced_arg *ra = arg;
+	struct anonvm *vm = vma->vm_mm->vm;
+	int young;
+
+	count_vm_event(vm, rmap_ptes_probed);
+	young = folio_pte_clear_young(folio, vma, address, !(vma->vm_flags & VM_LOCKED));
+	if (young < 0)
+		return true;
+	count_vm_event(vm, rmap_mappings_found);
+	if (vma->vm_flags & VM_LOCKED) {
+		ra->vm_flags |= VM_LOCKED;
+		return false; /* an mlocked folio is not reclaimed: stop */
+	}
+	if (young)
+		ra->referenced++;
+	return --ra->mapcount > 0; /* every mapping found: stop */
+}
+
+int folio_referenced(struct folio *folio, unsigned long *vm_flags)
+{
+	struct referenced_arg ra = { .mapcount = atomic_load(&folio->mapcount) };
+	struct rmap_walk_control rwc = {
+		.arg = &ra,
+		.rmap_one = folio_referenced_one,
+		.try_lock = true,
+	};
+
+	*vm_flags = 0;
+	if (!ra.mapcount)
+		return 0;
+	rmap_walk(folio, &rwc);
+	*vm_flags = ra.vm_flags;
+	return rwc.contended ? -1 : (int)ra.referenced;
 }
 
 int rmap_walk(struct folio *folio, struct rmap_walk_control *rwc)

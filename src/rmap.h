@@ -165,6 +165,14 @@ void folio_move_anon_rmap(struct folio *folio, struct vm_area_struct *vma);
 int rmap_walk(struct folio *folio, struct rmap_walk_control *rwc);
 
 /*
+ * folio_referenced (folio locked): walk the folio's mappings, test and clear each PTE's young
+ * bit, and stop once every mapping (mapcount) was found or at a VM_LOCKED VMA (then VM_LOCKED
+ * in *vm_flags). Returns the number of young PTEs, or -1 when the anon_vma lock was contended
+ * (reclaim's try_lock). Counts rmap_ptes_probed and rmap_mappings_found.
+ */
+int folio_referenced(struct folio *folio, unsigned long *vm_flags);
+
+/*
  * anon_vma references (§1.1): the holder of a reference may lock the anon_vma. The last
  * put frees it, then drops the root's reference (a root is freed after its family).
  */

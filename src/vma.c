@@ -209,12 +209,12 @@ int vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
  * VMA, puts the chains back, unlocks, and frees the VMAs a merge removed.
  */
 struct vma_prepare {
-	struct vm_area_struct *vma;      /* its range changes */
+	struct vm_area_struct *vma;	 /* its range changes */
 	struct vm_area_struct *adj_next; /* a neighbour whose range changes too */
-	struct vm_area_struct *insert;   /* split: the new VMA, stored by vma_complete */
-	struct vm_area_struct *remove;   /* merge: VMAs absorbed by vma */
+	struct vm_area_struct *insert;	 /* split: the new VMA, stored by vma_complete */
+	struct vm_area_struct *remove;	 /* merge: VMAs absorbed by vma */
 	struct vm_area_struct *remove2;
-	struct anon_vma *anon_vma;       /* locked from vma_prepare to vma_complete */
+	struct anon_vma *anon_vma; /* locked from vma_prepare to vma_complete */
 };
 
 static void init_multi_vma_prep(struct vma_prepare *vp, struct vm_area_struct *vma,
@@ -222,7 +222,7 @@ static void init_multi_vma_prep(struct vma_prepare *vp, struct vm_area_struct *v
 {
 	struct vm_area_struct **remove = &vp->remove;
 
-	*vp = (struct vma_prepare){ .vma = vma, .anon_vma = vma->anon_vma };
+	*vp = (struct vma_prepare){.vma = vma, .anon_vma = vma->anon_vma};
 	if (vmg && vmg->__remove_middle) {
 		*remove = vmg->middle;
 		remove = &vp->remove2;
@@ -252,7 +252,7 @@ static void vma_prepare(struct vma_prepare *vp)
 
 static void vma_complete(struct vma_prepare *vp, struct mm_struct *mm, struct ma_state *mas)
 {
-	struct vm_area_struct *remove[2] = { vp->remove, vp->remove2 };
+	struct vm_area_struct *remove[2] = {vp->remove, vp->remove2};
 
 	if (vp->insert) {
 		mas_store_prealloc(mas, vp->insert);
@@ -732,8 +732,8 @@ struct vm_area_struct *vma_merge_extend(struct vm_area_struct *vma, unsigned lon
 	return vma_merge_new_range(&vmg);
 }
 
-struct vm_area_struct *copy_vma(struct vm_area_struct **vmap, unsigned long addr,
-				unsigned long len, unsigned long pgoff, bool *need_rmap_locks)
+struct vm_area_struct *copy_vma(struct vm_area_struct **vmap, unsigned long addr, unsigned long len,
+				unsigned long pgoff, bool *need_rmap_locks)
 {
 	struct vm_area_struct *vma = *vmap, *new_vma;
 	struct mm_struct *mm = vma->vm_mm;
@@ -785,11 +785,11 @@ out_free_vma:
 
 /* Debug. */
 
-#define mm_bad(out, ok, ...)                                                                   \
-	do {                                                                                   \
-		if (out)                                                                       \
-			fprintf(out, __VA_ARGS__);                                             \
-		ok = false;                                                                    \
+#define mm_bad(out, ok, ...)                                                                       \
+	do {                                                                                       \
+		if (out)                                                                           \
+			fprintf(out, __VA_ARGS__);                                                 \
+		ok = false;                                                                        \
 	} while (0)
 
 /* The chain invariant of one VMA (designs that keep one chain per VMA). */
@@ -799,7 +799,7 @@ static bool vma_chain_valid(struct vm_area_struct *vma)
 
 	if (!vma->anon_vma)
 		return list_empty(&vma->anon_vma_chain);
-	list_for_each_entry(avc, &vma->anon_vma_chain, same_vma)
+	list_for_each_entry (avc, &vma->anon_vma_chain, same_vma)
 		if (avc->anon_vma == vma->anon_vma)
 			return true;
 	return false;
@@ -827,14 +827,16 @@ bool mm_valid(struct mm_struct *mm, FILE *out)
 				       vma->vm_start, vma->vm_end, mas.index, mas.last + 1);
 			if (vma->vm_start >= vma->vm_end || !PAGE_ALIGNED(vma->vm_start) ||
 			    !PAGE_ALIGNED(vma->vm_end) || vma->vm_start < prev_end)
-				mm_bad(out, ok, "mm %lu: vma %lx-%lx bad range (previous end %lx)\n",
-				       mm->id, vma->vm_start, vma->vm_end, prev_end);
+				mm_bad(out, ok,
+				       "mm %lu: vma %lx-%lx bad range (previous end %lx)\n", mm->id,
+				       vma->vm_start, vma->vm_end, prev_end);
 			if (vma->vm_mm != mm)
 				mm_bad(out, ok, "mm %lu: vma %lx-%lx belongs to another mm\n",
 				       mm->id, vma->vm_start, vma->vm_end);
 			if (chains && !vma_chain_valid(vma))
-				mm_bad(out, ok, "mm %lu: vma %lx-%lx anon_vma %p not on its chain\n",
-				       mm->id, vma->vm_start, vma->vm_end, (void *)vma->anon_vma);
+				mm_bad(out, ok,
+				       "mm %lu: vma %lx-%lx anon_vma %p not on its chain\n", mm->id,
+				       vma->vm_start, vma->vm_end, (void *)vma->anon_vma);
 			prev_end = vma->vm_end;
 		}
 		if (mas.last == ULONG_MAX)

@@ -71,8 +71,7 @@ static inline bool vma_is_write_locked(struct vm_area_struct *vma)
  * chain must be empty. remove_vma: drop the file reference, then vm_area_free.
  */
 struct vm_area_struct *vm_area_alloc(struct mm_struct *mm) __attribute__((warn_unused_result));
-struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig)
-	__attribute__((warn_unused_result));
+struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig) __attribute__((warn_unused_result));
 void vm_area_free(struct vm_area_struct *vma);
 void remove_vma(struct vm_area_struct *vma);
 
@@ -86,8 +85,8 @@ static inline void vma_mark_attached(struct vm_area_struct *vma)
 	atomic_store(&vma->detached, false);
 }
 
-static inline void vma_set_range(struct vm_area_struct *vma, unsigned long start,
-				 unsigned long end, unsigned long pgoff)
+static inline void vma_set_range(struct vm_area_struct *vma, unsigned long start, unsigned long end,
+				 unsigned long pgoff)
 {
 	vma->vm_start = start;
 	vma->vm_end = end;
@@ -152,28 +151,28 @@ struct vma_merge_struct {
 	bool __remove_next;
 };
 
-#define VMG_STATE(name, mm_, start_, end_, vm_flags_, pgoff_)                                  \
-	struct vma_merge_struct name = {                                                       \
-		.mm = (mm_),                                                                   \
-		.start = (start_),                                                             \
-		.end = (end_),                                                                 \
-		.pgoff = (pgoff_),                                                             \
-		.vm_flags = (vm_flags_),                                                       \
-		.state = VMA_MERGE_START,                                                      \
+#define VMG_STATE(name, mm_, start_, end_, vm_flags_, pgoff_)                                      \
+	struct vma_merge_struct name = {                                                           \
+	    .mm = (mm_),                                                                           \
+	    .start = (start_),                                                                     \
+	    .end = (end_),                                                                         \
+	    .pgoff = (pgoff_),                                                                     \
+	    .vm_flags = (vm_flags_),                                                               \
+	    .state = VMA_MERGE_START,                                                              \
 	}
 
-#define VMG_VMA_STATE(name, prev_, vma_, start_, end_)                                         \
-	struct vma_merge_struct name = {                                                       \
-		.mm = (vma_)->vm_mm,                                                           \
-		.prev = (prev_),                                                               \
-		.middle = (vma_),                                                              \
-		.start = (start_),                                                             \
-		.end = (end_),                                                                 \
-		.pgoff = linear_page_index((vma_), (start_)),                                  \
-		.vm_flags = (vma_)->vm_flags,                                                  \
-		.file = (vma_)->vm_file,                                                       \
-		.anon_vma = (vma_)->anon_vma,                                                  \
-		.state = VMA_MERGE_START,                                                      \
+#define VMG_VMA_STATE(name, prev_, vma_, start_, end_)                                             \
+	struct vma_merge_struct name = {                                                           \
+	    .mm = (vma_)->vm_mm,                                                                   \
+	    .prev = (prev_),                                                                       \
+	    .middle = (vma_),                                                                      \
+	    .start = (start_),                                                                     \
+	    .end = (end_),                                                                         \
+	    .pgoff = linear_page_index((vma_), (start_)),                                          \
+	    .vm_flags = (vma_)->vm_flags,                                                          \
+	    .file = (vma_)->vm_file,                                                               \
+	    .anon_vma = (vma_)->anon_vma,                                                          \
+	    .state = VMA_MERGE_START,                                                              \
 	}
 
 static inline bool vmg_nomem(const struct vma_merge_struct *vmg)
@@ -207,16 +206,16 @@ struct vm_area_struct *vma_merge_extend(struct vm_area_struct *vma, unsigned lon
  * new neighbours when it can be; NULL on ENOMEM. *vmap is replaced when the source itself
  * was the VMA merged into. *need_rmap_locks: the PTE move must hold the anon_vma lock.
  */
-struct vm_area_struct *copy_vma(struct vm_area_struct **vmap, unsigned long addr,
-				unsigned long len, unsigned long pgoff, bool *need_rmap_locks);
+struct vm_area_struct *copy_vma(struct vm_area_struct **vmap, unsigned long addr, unsigned long len,
+				unsigned long pgoff, bool *need_rmap_locks);
 /*
  * Split vma at addr; new_below: the new VMA is the lower part (vma keeps the upper one).
  * split_vma fails with -ENOMEM at max_map_count; __split_vma does not check it.
  */
 int split_vma(struct vm_area_struct *vma, unsigned long addr, int new_below)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 int __split_vma(struct vm_area_struct *vma, unsigned long addr, int new_below)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* mmap.c */
 /* Address spaces: an empty mm (page tables allocated, not listed in vm->mms). */
@@ -230,7 +229,7 @@ void mm_unregister(struct mm_struct *mm);
  * would exceed max_map_count; splits already made stay, as in Linux). mmap_lock W.
  */
 int do_vmi_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 /* An address for a mapping of len bytes (flags: ANONVM_MAP_*), or -errno (IS_ERR_VALUE). */
 unsigned long get_unmapped_area(struct mm_struct *mm, unsigned long addr, unsigned long len,
 				unsigned long flags);

@@ -133,14 +133,31 @@ struct anonvm_page_info {
 
 int anonvm_page_query(struct anonvm_mm *mm, unsigned long addr, struct anonvm_page_info *info);
 
+/*
+ * The reverse-map walk of reclaim's referenced check (folio_referenced) on the anonymous page
+ * mapped at addr: every PTE mapping it is found through the rmap, its young bit tested and
+ * cleared. -ENOENT when no anonymous page is mapped there.
+ */
+struct anonvm_referenced {
+	int referenced;             /* young PTEs found (-1: anon_vma lock contended) */
+	unsigned long vm_flags;     /* VM_LOCKED when a locked VMA stopped the walk */
+	unsigned long vmas_visited; /* VMAs the walk looked at */
+	unsigned long ptes_probed;  /* PTEs it read */
+};
+int anonvm_page_referenced(struct anonvm_mm *mm, unsigned long addr, struct anonvm_referenced *r);
+
 /* Debugging. */
 /* Runs every invariant check; 0 when all hold, else -EUCLEAN with a report written to out. */
 int anonvm_check(struct anonvm *vm, FILE *out);
 void anonvm_stats_print(struct anonvm *vm, FILE *out);
 int anonvm_dot(struct anonvm *vm, FILE *out);
 
-/* Allocation seam: the nth allocation from now fails (n >= 1); 0 disables. */
+/*
+ * Allocation seam: the nth allocation from now fails (n >= 1), once; 0 disables.
+ * anonvm_fail_fired: whether that failure has happened since the last anonvm_fail_nth.
+ */
 void anonvm_fail_nth(long n);
+bool anonvm_fail_fired(void);
 
 /* Live objects of every kind, summed over all machines of this program. */
 struct anonvm_live {
