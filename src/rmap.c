@@ -755,7 +755,7 @@ static bool __attribute__((format(printf, 2, 3))) report(FILE *out, const char *
 #define VMA_FMT "mm %lu vma %lx-%lx"
 #define VMA_ARGS(v) (v)->vm_mm->id, (v)->vm_start, (v)->vm_end
 
-static bool chain_has(const struct vm_area_struct *vma, const struct anon_vma *anon_vma)
+bool anon_vma_chain_has(const struct vm_area_struct *vma, const struct anon_vma *anon_vma)
 {
 	const struct anon_vma_chain *avc;
 
@@ -776,7 +776,7 @@ bool anon_vma_validate_vma(struct vm_area_struct *vma, FILE *out)
 			ok = report(out, VMA_FMT ": no anon_vma but a chain", VMA_ARGS(vma));
 		return ok;
 	}
-	if (!chain_has(vma, active))
+	if (!anon_vma_chain_has(vma, active))
 		ok = report(out, VMA_FMT ": anon_vma %lu not in its chain (I5)", VMA_ARGS(vma),
 			    active->id);
 	list_for_each_entry(avc, &vma->anon_vma_chain, same_vma) {
@@ -792,7 +792,7 @@ bool anon_vma_validate_vma(struct vm_area_struct *vma, FILE *out)
 		if (!anon_vma_interval_tree_contains(&anon_vma->rb_root, avc))
 			ok = report(out, VMA_FMT ": avc not in the tree of anon_vma %lu (I2)",
 				    VMA_ARGS(vma), anon_vma->id);
-		if (anon_vma != anon_vma->root && !chain_has(vma, anon_vma->parent))
+		if (anon_vma != anon_vma->root && !anon_vma_chain_has(vma, anon_vma->parent))
 			ok = report(out, VMA_FMT ": anon_vma %lu in the chain, its parent not",
 				    VMA_ARGS(vma), anon_vma->id);
 		/* each pair once: avc against the entries after it */
@@ -852,7 +852,7 @@ static bool validate_anon_vma_tree(struct anon_vma *anon_vma, struct anon_vma **
 				    anon_vma->id, (void *)avc->vma);
 			continue;
 		}
-		if (!chain_has(avc->vma, anon_vma))
+		if (!anon_vma_chain_has(avc->vma, anon_vma))
 			ok = report(out, "anon_vma %lu: " VMA_FMT " in its tree, not in its chain"
 				    " (I2)", anon_vma->id, VMA_ARGS(avc->vma));
 	}

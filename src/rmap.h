@@ -214,6 +214,8 @@ struct anon_vma *find_mergeable_anon_vma(struct vm_area_struct *vma);
  * anon_vma_validate: both, over every VMA of every mm of vm (vm->mms, the maple trees).
  */
 bool anon_vma_validate_vma(struct vm_area_struct *vma, FILE *out);
+/* Is anon_vma in vma's chain (an AVC links them)? mmap_lock held. */
+bool anon_vma_chain_has(const struct vm_area_struct *vma, const struct anon_vma *anon_vma);
 bool anon_vma_validate_counters(struct anonvm *vm, struct vm_area_struct *const *vmas,
 				size_t nr_vmas, FILE *out);
 bool anon_vma_validate(struct anonvm *vm, FILE *out);

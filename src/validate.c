@@ -76,16 +76,6 @@ static void violation(struct vctx *c, const char *fmt, ...)
 	c->ok = false;
 }
 
-static bool chain_has(const struct vm_area_struct *vma, const struct anon_vma *av)
-{
-	const struct anon_vma_chain *avc;
-
-	list_for_each_entry(avc, &vma->anon_vma_chain, same_vma)
-		if (avc->anon_vma == av)
-			return true;
-	return false;
-}
-
 /* One present PTE of c->mm (page_table_lock held: no anon_vma locks here). */
 static int check_pte(unsigned long addr, pte_t pte, struct folio *folio, void *arg)
 {
@@ -118,7 +108,7 @@ static int check_pte(unsigned long addr, pte_t pte, struct folio *folio, void *a
 	if (folio_test_anon(folio)) {
 		if (!vma_is_anonymous(vma))
 			violation(c, "mm %lu: anonymous folio at %#lx in a shared VMA", c->mm->id, addr);
-		else if (!chain_has(vma, folio_anon_vma(folio)))
+		else if (!anon_vma_chain_has(vma, folio_anon_vma(folio)))
 			violation(c, "I1: mm %lu: folio at %#lx: its anon_vma %lu is not in the VMA's chain",
 				  c->mm->id, addr, folio_anon_vma(folio)->id);
 		else if (folio->index != linear_page_index(vma, addr))
