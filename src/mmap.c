@@ -115,14 +115,12 @@ struct vma_munmap_struct {
 	struct maple_tree mt_detach; /* the gathered VMAs, at indices 0 .. vma_count - 1 */
 };
 
-#define VMA_MUNMAP_STATE(name, mm_, vma_, start_, end_)                                            \
-	struct vma_munmap_struct name = {                                                          \
-	    .mm = (mm_),                                                                           \
-	    .vma = (vma_),                                                                         \
-	    .start = (start_),                                                                     \
-	    .end = (end_),                                                                         \
-	    .clear_ptes = true,                                                                    \
+#define VMA_MUNMAP_INIT(mm_, vma_, start_, end_)                                                   \
+	{                                                                                          \
+		.mm = (mm_), .vma = (vma_), .start = (start_), .end = (end_), .clear_ptes = true   \
 	}
+#define VMA_MUNMAP_STATE(name, mm_, vma_, start_, end_)                                            \
+	struct vma_munmap_struct name = VMA_MUNMAP_INIT(mm_, vma_, start_, end_)
 
 /* Undo the gathering: the VMAs are attached again, the side tree goes. */
 static void reattach_vmas(struct vma_munmap_struct *vms)
@@ -372,7 +370,7 @@ struct mmap_state {
 	    .pgoff = (pgoff_),                                                                     \
 	    .pglen = (len_) >> PAGE_SHIFT,                                                         \
 	    .vm_flags = (vm_flags_),                                                               \
-	    .vms = {.mm = (mm_), .start = (addr_), .end = (addr_) + (len_), .clear_ptes = true},   \
+	    .vms = VMA_MUNMAP_INIT(mm_, NULL, addr_, (addr_) + (len_)),                            \
 	}
 
 /* Private writable memory is charged to the commit limit unless MAP_NORESERVE. */
@@ -490,12 +488,6 @@ static unsigned long mmap_region(struct mm_struct *mm, unsigned long addr, unsig
 	ret = __mmap_region(mm, addr, len, vm_flags, pgoff);
 	validate_mm(mm);
 	return ret;
-}
-
-static unsigned long calc_vm_prot_bits(unsigned long prot)
-{
-	return (prot & PROT_READ ? VM_READ : 0) | (prot & PROT_WRITE ? VM_WRITE : 0) |
-	       (prot & PROT_EXEC ? VM_EXEC : 0);
 }
 
 /* The address mapped, or -errno; *populate: bytes to fault in afterwards. mmap_lock W. */

@@ -57,12 +57,6 @@ static int mprotect_fixup(struct vm_area_struct *vma, struct vm_area_struct **pp
 	return 0;
 }
 
-static unsigned long calc_vm_prot_bits(unsigned long prot)
-{
-	return (prot & PROT_READ ? VM_READ : 0) | (prot & PROT_WRITE ? VM_WRITE : 0) |
-	       (prot & PROT_EXEC ? VM_EXEC : 0);
-}
-
 static int do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len,
 		       unsigned long prot)
 {

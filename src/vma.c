@@ -659,34 +659,6 @@ nomem:
 	return -ENOMEM;
 }
 
-int vma_shrink(struct vm_area_struct *vma, unsigned long start, unsigned long end,
-	       unsigned long pgoff)
-{
-	struct mm_struct *mm = vma->vm_mm;
-	MA_STATE(mas, &mm->mm_mt, 0, 0);
-	struct vma_prepare vp;
-	int err;
-
-	assert(vma->vm_start == start || vma->vm_end == end);
-	assert(vma->vm_start <= start && start < end && end <= vma->vm_end);
-	if (vma->vm_start < start)
-		err = vma_iter_prealloc(&mas, vma->vm_start, start, NULL);
-	else
-		err = vma_iter_prealloc(&mas, end, vma->vm_end, NULL);
-	if (err)
-		return -ENOMEM;
-
-	/* point of no return */
-	vma_start_write(vma);
-	init_multi_vma_prep(&vp, vma, NULL);
-	vma_prepare(&vp);
-	mas_store_prealloc(&mas, NULL);
-	vma_set_range(vma, start, end, pgoff);
-	vma_complete(&vp, mm, &mas);
-	validate_mm(mm);
-	return 0;
-}
-
 /* Merge vmg's range of vmg->middle with a neighbour, else split it off. */
 static struct vm_area_struct *vma_modify(struct vma_merge_struct *vmg)
 {

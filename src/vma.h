@@ -37,6 +37,13 @@ static inline bool IS_ERR(const void *ptr)
 	return IS_ERR_VALUE((unsigned long)ptr);
 }
 
+/* PROT_READ / PROT_WRITE / PROT_EXEC (Linux's values, = ANONVM_PROT_*) as VM_* flags. */
+static inline unsigned long calc_vm_prot_bits(unsigned long prot)
+{
+	return (prot & ANONVM_PROT_READ ? VM_READ : 0) | (prot & ANONVM_PROT_WRITE ? VM_WRITE : 0) |
+	       (prot & ANONVM_PROT_EXEC ? VM_EXEC : 0);
+}
+
 /* The first VMA with vm_end > addr, or NULL. mmap_lock held. */
 struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr);
 /* The VMA containing addr, or NULL. mmap_lock held. */
@@ -187,9 +194,6 @@ static inline bool vmg_nomem(const struct vma_merge_struct *vmg)
 struct vm_area_struct *vma_merge_new_range(struct vma_merge_struct *vmg);
 /* Grow vmg->target to [vmg->start, vmg->end), absorbing vmg->next if it ends there. */
 int vma_expand(struct vma_merge_struct *vmg) __attribute__((warn_unused_result));
-/* Shrink vma to [start, end) (one end stays), with pgoff. 0 or -ENOMEM. */
-int vma_shrink(struct vm_area_struct *vma, unsigned long start, unsigned long end,
-	       unsigned long pgoff) __attribute__((warn_unused_result));
 /*
  * Give [start, end) of vma the flags *vm_flags: merged with a neighbour, or split off.
  * The VMA that now is exactly [start, end) or contains it after a merge, or an ERR_PTR

@@ -181,8 +181,8 @@ static void test_simple_modify(void **state)
 	machine_done(vm);
 }
 
-/* vma_expand / vma_shrink directly. */
-static void test_simple_expand_shrink(void **state)
+/* vma_expand directly. */
+static void test_simple_expand(void **state)
 {
 	struct anonvm *vm = machine();
 	struct anonvm_mm *h = process(vm);
@@ -201,12 +201,6 @@ static void test_simple_expand_shrink(void **state)
 	}
 	mmap_write_unlock(mm);
 	EXPECT(h, {0, 3, RW, true});
-	assert_int_equal(anonvm_check(vm, stderr), 0);
-
-	mmap_write_lock(mm);
-	assert_int_equal(vma_shrink(vma, PG(0), PG(1), PGOFF(0)), 0);
-	mmap_write_unlock(mm);
-	EXPECT(h, {0, 1, RW, true});
 	machine_done(vm);
 }
 
@@ -868,7 +862,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_simple_merge),
 	    cmocka_unit_test(test_simple_modify),
-	    cmocka_unit_test(test_simple_expand_shrink),
+	    cmocka_unit_test(test_simple_expand),
 	    cmocka_unit_test(test_merge_new),
 	    cmocka_unit_test(test_merge_existing),
 	    cmocka_unit_test(test_anon_vma_non_mergeable),
