@@ -32,7 +32,7 @@ check-debug: build
 	meson test -C $(BUILD) --print-errorlogs --num-processes 2
 
 check-asan: build-asan
-	meson test -C $(ASAN_BUILD) --print-errorlogs --num-processes 2 --suite unit --suite scenario --suite cli
+	meson test -C $(ASAN_BUILD) --print-errorlogs --num-processes 2 --suite unit --suite scenario --suite cli --suite examples
 
 check:
 	@status=0; $(MAKE) --no-print-directory check-debug || status=1; \
