@@ -25,6 +25,8 @@ int run_capture(const struct script *s, bool kernel, bool validate_each, char **
  */
 int run_model_isolated(const struct script *s, long fail_nth, bool *injected, char **text,
 		       FILE *err);
+/* Everything left in a stream, as a string (caller frees); NULL when out of memory. */
+char *read_stream(FILE *in);
 /* Compares two outputs ignoring model-only lines ("# ..."); true when equal. */
 bool outputs_equal(const char *a, const char *b);
 /* A unified diff of the two outputs (model-only lines left out) on out. */

@@ -20,6 +20,8 @@ static int sweep(const char *path, long step, unsigned long *runs, FILE *quiet)
 
 	if (script_parse_file(path, &s, stderr))
 		return 2;
+	unsigned long first = *runs;
+
 	for (long n = 1;; n += step) {
 		bool injected = false;
 		char *out = NULL;
@@ -39,9 +41,12 @@ static int sweep(const char *path, long step, unsigned long *runs, FILE *quiet)
 		if (!injected) {
 			if (st)
 				ret = 1, printf("FAIL %s: no injection, status %d\n", path, st);
+			else
+				printf("ok   %s (%lu runs)\n", path, *runs - first);
 			break;
 		}
 	}
+	fflush(stdout);
 	script_free(&s);
 	return ret;
 }

@@ -35,9 +35,9 @@ int run_capture(const struct script *s, bool kernel, bool validate_each, char **
 int run_model_isolated(const struct script *s, long fail_nth, bool *injected, char **text,
 		       FILE *err)
 {
-	int fds[2], wst, c;
-	FILE *in, *mem;
+	int fds[2], wst;
 	size_t len;
+	FILE *in;
 	pid_t pid;
 
 	*text = NULL;
@@ -72,13 +72,11 @@ int run_model_isolated(const struct script *s, long fail_nth, bool *injected, ch
 	}
 	close(fds[1]);
 	in = fdopen(fds[0], "r");
-	mem = open_memstream(text, &len);
-	while (in && mem && (c = getc(in)) != EOF)
-		putc(c, mem);
+	*text = in ? read_stream(in) : NULL;
 	if (in)
 		fclose(in);
-	if (mem)
-		fclose(mem);
+	else
+		close(fds[0]);
 	if (waitpid(pid, &wst, 0) < 0)
 		return 2;
 	if (WIFSIGNALED(wst))
@@ -88,27 +86,32 @@ int run_model_isolated(const struct script *s, long fail_nth, bool *injected, ch
 	return WEXITSTATUS(wst) & ~INJECTED_BIT;
 }
 
+char *read_stream(FILE *in)
+{
+	char *text = NULL;
+	size_t len;
+	FILE *mem = open_memstream(&text, &len);
+	int c;
+
+	if (!mem)
+		return NULL;
+	while ((c = getc(in)) != EOF)
+		putc(c, mem);
+	fclose(mem);
+	return text;
+}
+
 static char *read_file(const char *path, FILE *err)
 {
 	FILE *f = fopen(path, "r");
-	char *text = NULL;
-	size_t len = 0;
-	FILE *mem;
-	int c;
+	char *text;
 
 	if (!f) {
 		fprintf(err, "%s: error: %s\n", path, strerror(errno));
 		return NULL;
 	}
-	mem = open_memstream(&text, &len);
-	if (!mem) {
-		fclose(f);
-		return NULL;
-	}
-	while ((c = getc(f)) != EOF)
-		putc(c, mem);
+	text = read_stream(f);
 	fclose(f);
-	fclose(mem);
 	return text;
 }
 
