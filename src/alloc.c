@@ -13,6 +13,10 @@
 #include "anonvm/anonvm.h"
 
 static atomic_long live[AV_OBJ_NR];
+
+#if defined(__SANITIZE_THREAD__)
+char rcu_tsan_grace_period; /* rcu.h: the synchronisation object of a grace period */
+#endif
 static atomic_long fail_countdown;
 static atomic_bool fail_fired; /* the armed failure has happened */
 

@@ -82,10 +82,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <urcu.h>
-
 #include "alloc.h"
 #include "maple.h"
+#include "rcu.h"
 
 #define MAPLE_NODE_PIVOTS (MAPLE_NODE_SLOTS - 1)
 #define MAPLE_MIN_SLOTS (MAPLE_NODE_SLOTS / 2)
@@ -114,23 +113,20 @@ enum {
 /*
  * ThreadSanitizer sees neither liburcu's barriers (cmm_wmb, membarrier) nor its grace periods.
  * Under TSan, publish and load with the C11 atomics they stand for, and state what a grace
- * period guarantees: whatever the writer did to a node before call_rcu, and every node read
- * of a reader call, happens before the callback that frees the node (mt_tsan_gp is the
- * synchronisation object). Other builds use liburcu's primitives unchanged.
+ * period guarantees (rcu.h): every reader call releases the grace-period object as it
+ * returns, so its node reads happen before the callback that frees the node. Other builds
+ * use liburcu's primitives unchanged.
  */
 #ifdef MT_TSAN
 #include <sanitizer/tsan_interface.h>
 
-static char mt_tsan_gp;
 #define mn_publish(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
 #define mn_deref(p) __atomic_load_n(&(p), __ATOMIC_ACQUIRE)
-#define mt_tsan_release() __tsan_release(&mt_tsan_gp)
-#define mt_tsan_acquire() __tsan_acquire(&mt_tsan_gp)
+#define mt_tsan_release() __tsan_release(&rcu_tsan_grace_period)
 #else
 #define mn_publish(p, v) rcu_assign_pointer(p, v)
 #define mn_deref(p) rcu_dereference(p)
 #define mt_tsan_release() ((void)0)
-#define mt_tsan_acquire() ((void)0)
 #endif
 
 /* Every reader entry point returns through here. */
@@ -200,14 +196,13 @@ static unsigned long mn_node_gap(const struct maple_node *n)
 
 static void mn_free_rcu(struct rcu_head *head)
 {
-	mt_tsan_acquire();
+	rcu_callback_begin();
 	av_free(AV_OBJ_MAPLE_NODE, caa_container_of(head, struct maple_node, rcu));
 }
 
 /* Queue n for freeing after a grace period. The caller is done reading n. */
 static void mn_free_deferred(struct maple_node *n)
 {
-	mt_tsan_release();
 	call_rcu(&n->rcu, mn_free_rcu);
 }
 

@@ -16,12 +16,12 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <urcu.h>
 
 #include "anonvm/anonvm.h"
 #include "list.h"
 #include "locks.h"
 #include "maple.h"
+#include "rcu.h"
 #include "stats.h"
 
 #define PAGE_SHIFT 12
