@@ -35,6 +35,7 @@ static void __exit_mmap(struct mm_struct *mm, unsigned long stop)
 	unsigned long index;
 	int count = 0;
 
+	assert(stop); /* no VMA starts at 0 (mmap_min_addr) */
 	mmap_write_lock(mm);
 	mm->dying = true;
 	mt_for_each(&mm->mm_mt, vma, index, stop - 1) {
@@ -63,7 +64,8 @@ void exit_mmap(struct mm_struct *mm)
  * Copy oldmm's VMAs into mm (empty, fresh). 0, or -ENOMEM with *stop the start of the
  * first VMA of mm's tree that is still oldmm's (ULONG_MAX when none is).
  */
-static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm, unsigned long *stop)
+static int __attribute__((warn_unused_result))
+dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm, unsigned long *stop)
 {
 	MA_STATE(mas, &mm->mm_mt, 0, 0);
 	struct vm_area_struct *mpnt, *tmp;
@@ -75,7 +77,7 @@ static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm, unsigned long
 	mm->total_vm = oldmm->total_vm;
 	retval = mt_dup(&oldmm->mm_mt, &mm->mm_mt);
 	if (retval)
-		goto out;
+		goto out_unlock;
 
 	for (mpnt = find_vma(oldmm, 0); mpnt; mpnt = find_vma(oldmm, mpnt->vm_end)) {
 		vma_start_write(mpnt);
@@ -83,25 +85,25 @@ static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm, unsigned long
 		if (mpnt->vm_flags & VM_DONTCOPY) {
 			retval = mas_store_gfp(&mas, NULL);
 			if (retval)
-				goto fail;
+				goto out_fail;
 			mm->total_vm -= vma_pages(mpnt);
 			continue;
 		}
 		retval = -ENOMEM;
 		tmp = vm_area_dup(mpnt);
 		if (!tmp)
-			goto fail;
+			goto out_fail;
 		tmp->vm_mm = mm;
 		if (tmp->vm_flags & VM_WIPEONFORK) {
 			/* a clean slate: faults will give it an anon_vma of its own */
 			tmp->anon_vma = NULL;
 		} else if (anon_vma_fork(tmp, mpnt)) {
-			goto fail_free;
+			goto out_free_vma;
 		}
 		tmp->vm_flags &= ~VM_LOCKED;
 		/* the same range as the entry it replaces: one pointer written */
 		if (mas_store_gfp(&mas, tmp))
-			goto fail_unlink;
+			goto out_unlink_anon;
 		vma_mark_attached(tmp);
 		mm->map_count++;
 		if (tmp->vm_file)
@@ -112,21 +114,21 @@ static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm, unsigned long
 		if (retval) {
 			/* tmp is the child's, with part of its pages: torn down with the rest */
 			mpnt = find_vma(oldmm, mpnt->vm_end);
-			goto fail;
+			goto out_fail;
 		}
 	}
 	validate_mm(oldmm);
 	validate_mm(mm);
-	goto out;
+	goto out_unlock;
 
-fail_unlink:
+out_unlink_anon:
 	unlink_anon_vmas(tmp);
-fail_free:
+out_free_vma:
 	vm_area_free(tmp);
-fail:
+out_fail:
 	if (mpnt)
 		*stop = mpnt->vm_start;
-out:
+out_unlock:
 	mmap_write_unlock(mm);
 	mmap_write_unlock(oldmm);
 	return retval;

@@ -83,7 +83,8 @@ static enum madvise_lock_mode get_lock_mode(int behavior)
 }
 
 /* The new flags on [start, end) of the current VMA: split or merge, then set them. */
-static int madvise_update_vma(unsigned long new_flags, struct madvise_behavior *madv)
+static int __attribute__((warn_unused_result))
+madvise_update_vma(unsigned long new_flags, struct madvise_behavior *madv)
 {
 	struct vm_area_struct *vma = madv->vma;
 
@@ -99,7 +100,7 @@ static int madvise_update_vma(unsigned long new_flags, struct madvise_behavior *
 }
 
 /* Apply the advice to [madv->start, madv->end) of madv->vma. */
-static int madvise_vma_behavior(struct madvise_behavior *madv)
+static int __attribute__((warn_unused_result)) madvise_vma_behavior(struct madvise_behavior *madv)
 {
 	struct vm_area_struct *vma = madv->vma;
 	unsigned long new_flags = vma->vm_flags;
@@ -154,7 +155,7 @@ static bool try_vma_read_lock(struct madvise_behavior *madv)
 	return false;
 }
 
-static int madvise_walk_vmas(struct madvise_behavior *madv)
+static int __attribute__((warn_unused_result)) madvise_walk_vmas(struct madvise_behavior *madv)
 {
 	unsigned long last_end = madv->end;
 	struct vm_area_struct *vma, *prev;

@@ -12,7 +12,8 @@
  * the old pages were zapped leaves a hole, as in Linux.
  *
  * Invariants: mm->map_count == VMAs in mm->mm_mt (between operations);
- *   mm->total_vm == sum of vma_pages over the VMAs;
+ *   mm->total_vm == sum of vma_pages over the VMAs (except, as in Linux, after an mremap
+ *   whose unmap of the source failed for lack of memory: then it counts the source twice);
  *   a private writable mapping without MAP_NORESERVE has VM_ACCOUNT (accountable_mapping);
  *   a new VMA has VM_SOFTDIRTY; pgoff of a private anonymous mmap == addr >> PAGE_SHIFT,
  *   of a shared one 0 (offset in its own shmem object).
@@ -138,7 +139,7 @@ static void reattach_vmas(struct vma_munmap_struct *vms)
  * tree. -ENOMEM when a split fails, or when the first split would push map_count over the
  * limit while the range is inside one VMA; everything but the splits is undone.
  */
-static int vms_gather_munmap_vmas(struct vma_munmap_struct *vms)
+static int __attribute__((warn_unused_result)) vms_gather_munmap_vmas(struct vma_munmap_struct *vms)
 {
 	struct mm_struct *mm = vms->mm;
 	struct vm_area_struct *next;
@@ -236,8 +237,9 @@ static void vms_abort_munmap_vmas(struct vma_munmap_struct *vms)
 	vms_complete_munmap_vmas(vms);
 }
 
-static int do_vmi_align_munmap(struct vm_area_struct *vma, struct mm_struct *mm,
-			       unsigned long start, unsigned long end)
+static int __attribute__((warn_unused_result))
+do_vmi_align_munmap(struct vm_area_struct *vma, struct mm_struct *mm, unsigned long start,
+		    unsigned long end)
 {
 	VMA_MUNMAP_STATE(vms, mm, vma, start, end);
 	MA_STATE(mas, &mm->mm_mt, start, end - 1);
@@ -245,18 +247,18 @@ static int do_vmi_align_munmap(struct vm_area_struct *vma, struct mm_struct *mm,
 
 	error = vms_gather_munmap_vmas(&vms);
 	if (error)
-		goto gather_failed;
+		goto out_gather_failed;
 	error = mas_store_gfp(&mas, NULL);
 	if (error)
-		goto clear_tree_failed;
+		goto out_reattach;
 
 	/* point of no return */
 	vms_complete_munmap_vmas(&vms);
 	return 0;
 
-clear_tree_failed:
+out_reattach:
 	reattach_vmas(&vms);
-gather_failed:
+out_gather_failed:
 	validate_mm(mm);
 	return error;
 }
@@ -383,7 +385,7 @@ static bool accountable_mapping(unsigned long vm_flags)
  * Gather what the new mapping replaces, find its neighbours, decide VM_ACCOUNT, and zap the
  * old pages. Only the gathering can fail.
  */
-static int __mmap_setup(struct mmap_state *map)
+static int __attribute__((warn_unused_result)) __mmap_setup(struct mmap_state *map)
 {
 	struct vma_munmap_struct *vms = &map->vms;
 	int error;
@@ -406,7 +408,8 @@ static int __mmap_setup(struct mmap_state *map)
 	return 0;
 }
 
-static int __mmap_new_vma(struct mmap_state *map, struct vm_area_struct **vmap)
+static int __attribute__((warn_unused_result))
+__mmap_new_vma(struct mmap_state *map, struct vm_area_struct **vmap)
 {
 	MA_STATE(mas, &map->mm->mm_mt, 0, 0);
 	struct vm_area_struct *vma;
@@ -418,11 +421,11 @@ static int __mmap_new_vma(struct mmap_state *map, struct vm_area_struct **vmap)
 	vma_set_range(vma, map->addr, map->end, map->pgoff);
 	vma->vm_flags = map->vm_flags;
 	if (vma_iter_prealloc(&mas, map->addr, map->end, vma))
-		goto free_vma;
+		goto out_free_vma;
 	if (map->vm_flags & VM_SHARED) {
 		error = shmem_zero_setup(vma);
 		if (error)
-			goto free_iter_vma;
+			goto out_free_iter;
 	}
 
 	/* point of no return */
@@ -433,9 +436,9 @@ static int __mmap_new_vma(struct mmap_state *map, struct vm_area_struct **vmap)
 	*vmap = vma;
 	return 0;
 
-free_iter_vma:
+out_free_iter:
 	mas_destroy(&mas);
-free_vma:
+out_free_vma:
 	vm_area_free(vma);
 	return error;
 }
@@ -445,6 +448,7 @@ static void __mmap_complete(struct mmap_state *map, struct vm_area_struct *vma)
 	vms_complete_munmap_vmas(&map->vms);
 	map->mm->total_vm += map->pglen;
 	/* a new (or grown) VMA is soft-dirty: trackers must see the range as new */
+	vma_start_write(vma);
 	vma->vm_flags |= VM_SOFTDIRTY;
 }
 
@@ -457,7 +461,7 @@ static unsigned long __mmap_region(struct mm_struct *mm, unsigned long addr, uns
 
 	error = __mmap_setup(&map);
 	if (error)
-		goto abort_munmap;
+		goto out_abort_munmap;
 	if (map.prev || map.next) {
 		VMG_STATE(vmg, mm, map.addr, map.end, map.vm_flags, map.pgoff);
 
@@ -469,12 +473,12 @@ static unsigned long __mmap_region(struct mm_struct *mm, unsigned long addr, uns
 	if (!vma) {
 		error = __mmap_new_vma(&map, &vma);
 		if (error)
-			goto abort_munmap;
+			goto out_abort_munmap;
 	}
 	__mmap_complete(&map, vma);
 	return addr;
 
-abort_munmap:
+out_abort_munmap:
 	vms_abort_munmap_vmas(&map.vms);
 	return error;
 }

@@ -28,8 +28,9 @@
  * Give [start, end) of vma the flags newflags. *pprev: the VMA before start (vma itself
  * when start is inside it); on success the VMA now covering start.
  */
-static int mprotect_fixup(struct vm_area_struct *vma, struct vm_area_struct **pprev,
-			  unsigned long start, unsigned long end, unsigned long newflags)
+static int __attribute__((warn_unused_result))
+mprotect_fixup(struct vm_area_struct *vma, struct vm_area_struct **pprev, unsigned long start,
+	       unsigned long end, unsigned long newflags)
 {
 	unsigned long oldflags = vma->vm_flags;
 

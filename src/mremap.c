@@ -81,7 +81,7 @@ static bool vrm_move_only(struct vma_remap_struct *vrm)
 }
 
 /* The checks that need no VMA (before mmap_lock). */
-static int check_mremap_params(struct vma_remap_struct *vrm)
+static int __attribute__((warn_unused_result)) check_mremap_params(struct vma_remap_struct *vrm)
 {
 	unsigned long flags = vrm->flags;
 
@@ -109,7 +109,7 @@ static int check_mremap_params(struct vma_remap_struct *vrm)
 }
 
 /* The checks against the source VMA; sets delta and remap_type. */
-static int check_prep_vma(struct vma_remap_struct *vrm)
+static int __attribute__((warn_unused_result)) check_prep_vma(struct vma_remap_struct *vrm)
 {
 	struct vm_area_struct *vma = vrm->vma;
 	unsigned long old_len, pgoff;
@@ -150,7 +150,7 @@ static int check_prep_vma(struct vma_remap_struct *vrm)
 }
 
 /* Choose the destination: MAP_FIXED-like, a hint (DONTUNMAP alone), or anywhere. */
-static int vrm_set_new_addr(struct vma_remap_struct *vrm)
+static int __attribute__((warn_unused_result)) vrm_set_new_addr(struct vma_remap_struct *vrm)
 {
 	unsigned long map_flags = 0, res;
 
@@ -212,7 +212,8 @@ static void dontunmap_complete(struct vma_remap_struct *vrm, struct vm_area_stru
  * Make the destination VMA and move the PTEs into it. If the PTEs cannot move (no memory
  * for page tables: nothing moved), the destination is what gets unmapped instead.
  */
-static int copy_vma_and_data(struct vma_remap_struct *vrm, struct vm_area_struct **new_vma_ptr)
+static int __attribute__((warn_unused_result))
+copy_vma_and_data(struct vma_remap_struct *vrm, struct vm_area_struct **new_vma_ptr)
 {
 	struct vm_area_struct *vma = vrm->vma, *new_vma;
 	unsigned long new_pgoff = linear_page_index(vma, vrm->addr);
@@ -256,15 +257,25 @@ static unsigned long move_vma(struct vma_remap_struct *vrm)
 	return err ? (unsigned long)err : vrm->new_addr;
 }
 
-static int shrink_vma(struct vma_remap_struct *vrm)
+/*
+ * Unmap [start, start + len) on the way (a shrunk tail, or what is at a fixed destination),
+ * then find the source VMA again: the unmap may have split it.
+ */
+static int __attribute__((warn_unused_result))
+vrm_munmap(struct vma_remap_struct *vrm, unsigned long start, unsigned long len)
 {
-	int err = do_vmi_munmap(vrm->mm, vrm->addr + vrm->new_len, vrm->delta);
+	int err = do_vmi_munmap(vrm->mm, start, len);
 
-	vrm->vma = NULL;
+	vrm->vma = NULL; /* invalidated */
 	if (err)
 		return err;
 	vrm->vma = vma_lookup(vrm->mm, vrm->addr);
 	return vrm->vma ? 0 : -EFAULT;
+}
+
+static int __attribute__((warn_unused_result)) shrink_vma(struct vma_remap_struct *vrm)
+{
+	return vrm_munmap(vrm, vrm->addr + vrm->new_len, vrm->delta);
 }
 
 static unsigned long mremap_to(struct vma_remap_struct *vrm)
@@ -273,14 +284,9 @@ static unsigned long mremap_to(struct vma_remap_struct *vrm)
 
 	if (vrm->flags & MREMAP_FIXED) {
 		/* whatever is at the destination goes first */
-		err = do_vmi_munmap(vrm->mm, vrm->new_addr, vrm->new_len);
-		vrm->vma = NULL;
+		err = vrm_munmap(vrm, vrm->new_addr, vrm->new_len);
 		if (err)
 			return err;
-		/* the unmap may have split the source's VMA */
-		vrm->vma = vma_lookup(vrm->mm, vrm->addr);
-		if (!vrm->vma)
-			return -EFAULT;
 	}
 	if (vrm->remap_type == MREMAP_SHRINK) {
 		err = shrink_vma(vrm);

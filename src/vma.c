@@ -19,7 +19,10 @@
  * and write-locks each VMA it changes (vma_start_write) before changing it; a change of a
  * VMA's range or pgoff happens under its anon_vma root rwsem, with its chain taken out of
  * the interval trees and put back (vma_prepare / vma_complete). Lookups need mmap_lock (R or
- * W); lock_vma_under_rcu needs only RCU. VMAs are freed after a grace period.
+ * W); lock_vma_under_rcu needs no lock (it reads the tree under RCU, then takes the VMA's
+ * read lock). VMA write locks last until mmap_write_unlock. VMAs are freed after an RCU
+ * grace period (vm_area_free); one that was in the tree, only once write-locked (no reader
+ * left) and detached (no new reader).
  *
  * Allocation first, then commit: each operation allocates everything it needs (VMA, tree
  * nodes, anon_vma chains) before its point of no return, and on ENOMEM leaves the mm as it
@@ -164,12 +167,15 @@ static void vm_area_free_rcu(struct rcu_head *head)
 {
 	struct vm_area_struct *vma = container_of(head, struct vm_area_struct, rcu);
 
+	rcu_callback_begin();
 	destroy_rwsem(&vma->vm_lock);
 	av_free(AV_OBJ_VMA, vma);
 }
 
 void vm_area_free(struct vm_area_struct *vma)
 {
+	/* out of the tree for good: a lockless reader that still finds it will not lock it */
+	assert(atomic_load(&vma->detached));
 	assert(list_empty(&vma->anon_vma_chain));
 	call_rcu(&vma->rcu, vm_area_free_rcu);
 }
@@ -360,6 +366,8 @@ static bool is_mergeable_anon_vma(struct vma_merge_struct *vmg, bool merge_next)
 	struct anon_vma *tgt_anon = tgt->anon_vma;
 	struct anon_vma *src_anon = vmg->anon_vma;
 
+	/* a modified VMA brings its own anon_vma (copy_vma's source is copied_from instead) */
+	assert(!vmg->middle || src_anon == vmg->middle->anon_vma);
 	/* 1: tgt takes src's anon_vma and chain (dup_anon_vma): not a fork child's chain */
 	if (!tgt_anon && src_anon)
 		return !fork_child(vmg->middle) && !fork_child(vmg->copied_from);
@@ -408,8 +416,8 @@ static bool can_vma_merge_right(struct vma_merge_struct *vmg, bool can_merge_lef
  * dst, unfaulted, is about to cover pages of src: give it src's anon_vma and chain first
  * (§2.5), and remember it in *dup so that a failure later can unlink it again.
  */
-static int dup_anon_vma(struct vm_area_struct *dst, struct vm_area_struct *src,
-			struct vm_area_struct **dup)
+static int __attribute__((warn_unused_result))
+dup_anon_vma(struct vm_area_struct *dst, struct vm_area_struct *src, struct vm_area_struct **dup)
 {
 	int ret;
 
@@ -447,7 +455,7 @@ static void vmg_adjust_set_range(struct vma_merge_struct *vmg)
  * vmg->pgoff (or, with __adjust_next_start, middle shrinks to it and next grows), the VMAs
  * marked for removal go. Only the tree preallocation can fail, before anything changed.
  */
-static int commit_merge(struct vma_merge_struct *vmg)
+static int __attribute__((warn_unused_result)) commit_merge(struct vma_merge_struct *vmg)
 {
 	MA_STATE(mas, &vmg->mm->mm_mt, 0, 0);
 	struct vm_area_struct *vma;
@@ -569,16 +577,15 @@ static struct vm_area_struct *vma_merge_existing_range(struct vma_merge_struct *
 	}
 
 	if (err || commit_merge(vmg))
-		goto abort;
+		goto out_abort;
 	vmg->state = VMA_MERGE_SUCCESS;
 	return vmg->target;
 
-abort:
+out_abort:
 	/* nothing changed but the chain dup_anon_vma gave: take it back */
 	if (anon_dup)
 		unlink_anon_vmas(anon_dup);
-	if (!vmg->give_up_on_oom)
-		vmg->state = VMA_MERGE_ERROR_NOMEM;
+	vmg->state = VMA_MERGE_ERROR_NOMEM;
 	return NULL;
 }
 
@@ -629,11 +636,13 @@ int vma_expand(struct vma_merge_struct *vmg)
 	int ret = 0;
 
 	mmap_assert_write_locked(vmg->mm);
-	vma_start_write(target);
 	remove_next = next && target != next && vmg->end == next->vm_end;
 	/* only growing, and never over part of next */
 	assert(target->vm_start >= vmg->start && target->vm_end <= vmg->end);
 	assert(!next || remove_next || next == target || vmg->end <= next->vm_start);
+	vma_start_write(target);
+	if (remove_next)
+		vma_start_write(next);
 
 	/* what target takes over from a removed next or a copied source must stay reachable */
 	if (remove_next)
@@ -643,19 +652,15 @@ int vma_expand(struct vma_merge_struct *vmg)
 	if (ret)
 		return ret; /* callers take this as "no merge", as in Linux */
 
-	if (remove_next) {
-		vma_start_write(next);
-		vmg->__remove_next = true;
-	}
+	vmg->__remove_next = remove_next;
 	if (commit_merge(vmg))
-		goto nomem;
+		goto out_nomem;
 	return 0;
 
-nomem:
+out_nomem:
 	if (anon_dup)
 		unlink_anon_vmas(anon_dup);
-	if (!vmg->give_up_on_oom)
-		vmg->state = VMA_MERGE_ERROR_NOMEM;
+	vmg->state = VMA_MERGE_ERROR_NOMEM;
 	return -ENOMEM;
 }
 

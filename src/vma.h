@@ -59,7 +59,8 @@ struct vm_area_struct *find_vma_intersection(struct mm_struct *mm, unsigned long
  * Per-VMA lock fast path (§5): the VMA containing address, read-locked, or NULL (then take
  * mmap_lock and use vma_lookup). Release with vma_end_read.
  */
-struct vm_area_struct *lock_vma_under_rcu(struct mm_struct *mm, unsigned long address);
+struct vm_area_struct *lock_vma_under_rcu(struct mm_struct *mm, unsigned long address)
+    __attribute__((warn_unused_result));
 void vma_end_read(struct vm_area_struct *vma);
 /* Write-lock vma for this mmap write cycle (released by mmap_write_unlock). */
 void vma_start_write(struct vm_area_struct *vma);
@@ -149,8 +150,6 @@ struct vma_merge_struct {
 	struct shmem_file *file;
 	struct anon_vma *anon_vma;
 	enum vma_merge_state state;
-	/* on -ENOMEM give up the merge quietly (state NOMERGE, not ERROR_NOMEM) */
-	bool give_up_on_oom;
 	/* internal: what commit_merge changes */
 	bool __adjust_middle_start; /* middle->vm_start moves up (prev grows) */
 	bool __adjust_next_start;   /* next->vm_start moves down (middle shrinks) */
@@ -191,7 +190,8 @@ static inline bool vmg_nomem(const struct vma_merge_struct *vmg)
  * Merge the new range [vmg->start, vmg->end) with vmg->prev and/or vmg->next: the VMA that
  * now covers it, or NULL (vmg->state says whether for lack of memory). mmap_lock W.
  */
-struct vm_area_struct *vma_merge_new_range(struct vma_merge_struct *vmg);
+struct vm_area_struct *vma_merge_new_range(struct vma_merge_struct *vmg)
+    __attribute__((warn_unused_result));
 /* Grow vmg->target to [vmg->start, vmg->end), absorbing vmg->next if it ends there. */
 int vma_expand(struct vma_merge_struct *vmg) __attribute__((warn_unused_result));
 /*
@@ -202,16 +202,18 @@ int vma_expand(struct vma_merge_struct *vmg) __attribute__((warn_unused_result))
  */
 struct vm_area_struct *vma_modify_flags(struct vm_area_struct *prev, struct vm_area_struct *vma,
 					unsigned long start, unsigned long end,
-					unsigned long vm_flags);
+					unsigned long vm_flags) __attribute__((warn_unused_result));
 /* mremap in place: vma grown by delta bytes (merged with next if it can). NULL on ENOMEM. */
-struct vm_area_struct *vma_merge_extend(struct vm_area_struct *vma, unsigned long delta);
+struct vm_area_struct *vma_merge_extend(struct vm_area_struct *vma, unsigned long delta)
+    __attribute__((warn_unused_result));
 /*
  * mremap: a VMA for [addr, addr + len) with *vmap's properties and pgoff, merged with its
  * new neighbours when it can be; NULL on ENOMEM. *vmap is replaced when the source itself
  * was the VMA merged into. *need_rmap_locks: the PTE move must hold the anon_vma lock.
  */
 struct vm_area_struct *copy_vma(struct vm_area_struct **vmap, unsigned long addr, unsigned long len,
-				unsigned long pgoff, bool *need_rmap_locks);
+				unsigned long pgoff, bool *need_rmap_locks)
+    __attribute__((warn_unused_result));
 /*
  * Split vma at addr; new_below: the new VMA is the lower part (vma keeps the upper one).
  * split_vma fails with -ENOMEM at max_map_count; __split_vma does not check it.
@@ -236,7 +238,7 @@ int do_vmi_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
     __attribute__((warn_unused_result));
 /* An address for a mapping of len bytes (flags: ANONVM_MAP_*), or -errno (IS_ERR_VALUE). */
 unsigned long get_unmapped_area(struct mm_struct *mm, unsigned long addr, unsigned long len,
-				unsigned long flags);
+				unsigned long flags) __attribute__((warn_unused_result));
 /* Fault in [start, start + len) after a mapping call; takes mmap_lock for read. */
 void mm_populate(struct mm_struct *mm, unsigned long start, unsigned long len);
 

@@ -473,7 +473,20 @@ static void test_copy_vma(void **state)
 	EXPECT(mm, {0, 4, RW, true}, {22, 24, RW, false}, {30, 33, NONE, false},
 	       {38, 43, NONE, false}, {50, 54, RW, true}, {60, 62, RW, false});
 	assert_ptr_equal(vma_at(mm, 53)->anon_vma, av);
+	/* the DONTUNMAP source keeps VM_ACCOUNT (Linux 6.18: it stays charged) */
+	assert_true(vma_at(mm, 60)->vm_flags & VM_ACCOUNT);
 	assert_int_equal(anonvm_check(vm, stderr), 0);
+
+	/* a move out of the middle: VM_ACCOUNT is back on both remaining pieces */
+	map(mm, 90, 6, RW);
+	touch(mm, 90, 6);
+	assert_int_equal(mremap_to(mm, 92, 2, 2, 100, 0), 0);
+	EXPECT(mm, {0, 4, RW, true}, {22, 24, RW, false}, {30, 33, NONE, false},
+	       {38, 43, NONE, false}, {50, 54, RW, true}, {60, 62, RW, false}, {90, 92, RW, true},
+	       {94, 96, RW, true}, {100, 102, RW, true});
+	assert_true(vma_at(mm, 90)->vm_flags & VM_ACCOUNT);
+	assert_true(vma_at(mm, 94)->vm_flags & VM_ACCOUNT);
+	assert_true(vma_at(mm, 100)->vm_flags & VM_ACCOUNT);
 
 	/* ... but not in a fork child (the source is a fork child's VMA) */
 	map(mm, 70, 2, RW);
@@ -685,6 +698,7 @@ static void test_map_count(void **state)
 {
 	struct anonvm *vm = machine();
 	struct anonvm_mm *mm = process(vm);
+	unsigned long addr;
 
 	map(mm, 0, 4, RW);
 	map(mm, 10, 1, RW);
@@ -698,11 +712,25 @@ static void test_map_count(void **state)
 	EXPECT(mm, {1, 2, RW, false}, {2, 4, RW, false}, {10, 11, RW, false});
 	assert_int_equal(map_flags(mm, 20, 1, R, ANONVM_MAP_PRIVATE), 0);	 /* 3: not over */
 	assert_int_equal(map_flags(mm, 30, 1, RW, ANONVM_MAP_PRIVATE), -ENOMEM); /* 4 > 3 */
+
+	/* mremap stays clear of the limit by the splits a move may need (4 VMAs now) */
+	vm->max_map_count = 9; /* to a fixed address: 4 + 2 >= 9 - 3 */
+	assert_int_equal(mremap_to(mm, 10, 1, 1, 40, 0), -ENOMEM);
+	vm->max_map_count = 10;
+	assert_int_equal(mremap_to(mm, 10, 1, 1, 40, 0), 0);
+	vm->max_map_count = 7; /* any move (move_vma): 4 >= 7 - 3 */
+	assert_int_equal(anonvm_mremap(mm, PG(1), LEN(1), LEN(2), ANONVM_MREMAP_MAYMOVE, 0, &addr),
+			 -ENOMEM);
+	EXPECT(mm, {1, 2, RW, false}, {2, 4, RW, false}, {20, 21, R, false}, {40, 41, RW, false});
+	vm->max_map_count = 8;
+	assert_int_equal(anonvm_mremap(mm, PG(1), LEN(1), LEN(2), ANONVM_MREMAP_MAYMOVE, 0, &addr),
+			 0);
+	EXPECT(mm, {2, 4, RW, false}, {20, 21, R, false}, {40, 41, RW, false});
 	vm->max_map_count = DEFAULT_MAX_MAP_COUNT;
 	machine_done(vm);
 }
 
-/* Per-VMA locks: readers fail while the VMA is write-locked in this mmap write cycle. */
+/* Per-VMA locks: readers fail while the VMA is write-locked in this cycle, or detached. */
 static void test_vma_locks(void **state)
 {
 	struct anonvm *vm = machine();
@@ -715,6 +743,10 @@ static void test_vma_locks(void **state)
 	assert_ptr_equal(vma, vma_at(h, 0));
 	vma_end_read(vma);
 	assert_null(lock_vma_under_rcu(mm, PG(5)));
+	/* taken out of the tree (a lockless reader may still see it): not lockable */
+	vma_mark_detached(vma);
+	assert_null(lock_vma_under_rcu(mm, PG(1)));
+	vma_mark_attached(vma);
 
 	mmap_write_lock(mm);
 	vma = lock_vma_under_rcu(mm, PG(0)); /* not write-locked yet */
