@@ -63,40 +63,28 @@ static void rb_change_child(struct anon_vma_rb_root *root, struct anon_vma_rb_no
 		parent->rb_right = new;
 }
 
+enum { RB_LEFT, RB_RIGHT }; /* a side: rb_child[RB_LEFT] is rb_left */
+
 /*
+ * Rotate x down to side dir: its child y on the other side takes its place. For dir ==
+ * RB_LEFT (the mirror image for RB_RIGHT):
+ *
  *      x                y
  *     / \              / \
  *    a   y     ->     x   c
  *       / \          / \
  *      b   c        a   b
  */
-static void rb_rotate_left(struct anon_vma_rb_root *root, struct anon_vma_rb_node *x)
+static void rb_rotate(struct anon_vma_rb_root *root, struct anon_vma_rb_node *x, int dir)
 {
-	struct anon_vma_rb_node *y = x->rb_right;
+	struct anon_vma_rb_node *y = x->rb_child[!dir];
 
-	x->rb_right = y->rb_left;
-	if (y->rb_left)
-		y->rb_left->rb_parent = x;
+	x->rb_child[!dir] = y->rb_child[dir];
+	if (y->rb_child[dir])
+		y->rb_child[dir]->rb_parent = x;
 	y->rb_parent = x->rb_parent;
 	rb_change_child(root, x->rb_parent, x, y);
-	y->rb_left = x;
-	x->rb_parent = y;
-
-	rb_avc(y)->rb_subtree_last = rb_avc(x)->rb_subtree_last;
-	rb_avc(x)->rb_subtree_last = avc_compute_subtree_last(rb_avc(x));
-}
-
-/* The mirror image of rb_rotate_left. */
-static void rb_rotate_right(struct anon_vma_rb_root *root, struct anon_vma_rb_node *x)
-{
-	struct anon_vma_rb_node *y = x->rb_left;
-
-	x->rb_left = y->rb_right;
-	if (y->rb_right)
-		y->rb_right->rb_parent = x;
-	y->rb_parent = x->rb_parent;
-	rb_change_child(root, x->rb_parent, x, y);
-	y->rb_right = x;
+	y->rb_child[dir] = x;
 	x->rb_parent = y;
 
 	rb_avc(y)->rb_subtree_last = rb_avc(x)->rb_subtree_last;
@@ -107,48 +95,33 @@ static void rb_rotate_right(struct anon_vma_rb_root *root, struct anon_vma_rb_no
  * node was just linked in as a red leaf. The only property that can be broken is
  * "no red node has a red child", at node and its parent; each step either fixes it with
  * at most two rotations or pushes the problem two levels up (red uncle: recolour).
+ * dir is the side of parent under gparent; the uncle is on the other side.
  */
 static void rb_insert_fixup(struct anon_vma_rb_root *root, struct anon_vma_rb_node *node)
 {
 	struct anon_vma_rb_node *parent, *gparent, *uncle;
+	int dir;
 
 	while ((parent = node->rb_parent) && parent->rb_red) {
 		gparent = parent->rb_parent; /* exists: a red node is never the root */
-		if (parent == gparent->rb_left) {
-			uncle = gparent->rb_right;
-			if (rb_is_red(uncle)) {
-				parent->rb_red = false;
-				uncle->rb_red = false;
-				gparent->rb_red = true;
-				node = gparent;
-				continue;
-			}
-			if (node == parent->rb_right) {
-				rb_rotate_left(root, parent);
-				node = parent;
-				parent = node->rb_parent;
-			}
+		dir = parent == gparent->rb_right;
+		uncle = gparent->rb_child[!dir];
+		if (rb_is_red(uncle)) {
 			parent->rb_red = false;
+			uncle->rb_red = false;
 			gparent->rb_red = true;
-			rb_rotate_right(root, gparent);
-		} else {
-			uncle = gparent->rb_left;
-			if (rb_is_red(uncle)) {
-				parent->rb_red = false;
-				uncle->rb_red = false;
-				gparent->rb_red = true;
-				node = gparent;
-				continue;
-			}
-			if (node == parent->rb_left) {
-				rb_rotate_right(root, parent);
-				node = parent;
-				parent = node->rb_parent;
-			}
-			parent->rb_red = false;
-			gparent->rb_red = true;
-			rb_rotate_left(root, gparent);
+			node = gparent;
+			continue;
 		}
+		if (node == parent->rb_child[!dir]) {
+			/* the inner grandchild: make it the outer one */
+			rb_rotate(root, parent, dir);
+			node = parent;
+			parent = node->rb_parent;
+		}
+		parent->rb_red = false;
+		gparent->rb_red = true;
+		rb_rotate(root, gparent, !dir);
 	}
 	root->rb_node->rb_red = false;
 }
@@ -182,67 +155,45 @@ void anon_vma_interval_tree_insert(struct anon_vma_chain *node, struct anon_vma_
  * A black node was taken out above child (child may be NULL; parent is its parent), so
  * every path through child has one black node too few. Either child is red (paint it
  * black), or borrow from the sibling's side with recolouring and at most three rotations,
- * or recolour the sibling red and move the deficit up to parent.
+ * or recolour the sibling red and move the deficit up to parent. dir is child's side under
+ * parent; the sibling is on the other side.
  */
 static void rb_erase_fixup(struct anon_vma_rb_root *root, struct anon_vma_rb_node *child,
 			   struct anon_vma_rb_node *parent)
 {
 	struct anon_vma_rb_node *sibling;
+	int dir;
 
 	while (child != root->rb_node && !rb_is_red(child)) {
 		/*
 		 * A NULL child is parent's left child if parent has no left child: it cannot
 		 * be the right one then, the left side would be black-shorter.
 		 */
-		if (child == parent->rb_left) {
-			sibling = parent->rb_right; /* not NULL: that side is black-taller */
-			if (sibling->rb_red) {
-				sibling->rb_red = false;
-				parent->rb_red = true;
-				rb_rotate_left(root, parent);
-				sibling = parent->rb_right;
-			}
-			if (!rb_is_red(sibling->rb_left) && !rb_is_red(sibling->rb_right)) {
-				sibling->rb_red = true;
-				child = parent;
-				parent = child->rb_parent;
-				continue;
-			}
-			if (!rb_is_red(sibling->rb_right)) {
-				sibling->rb_left->rb_red = false;
-				sibling->rb_red = true;
-				rb_rotate_right(root, sibling);
-				sibling = parent->rb_right;
-			}
-			sibling->rb_red = parent->rb_red;
-			parent->rb_red = false;
-			sibling->rb_right->rb_red = false;
-			rb_rotate_left(root, parent);
-		} else {
-			sibling = parent->rb_left;
-			if (sibling->rb_red) {
-				sibling->rb_red = false;
-				parent->rb_red = true;
-				rb_rotate_right(root, parent);
-				sibling = parent->rb_left;
-			}
-			if (!rb_is_red(sibling->rb_left) && !rb_is_red(sibling->rb_right)) {
-				sibling->rb_red = true;
-				child = parent;
-				parent = child->rb_parent;
-				continue;
-			}
-			if (!rb_is_red(sibling->rb_left)) {
-				sibling->rb_right->rb_red = false;
-				sibling->rb_red = true;
-				rb_rotate_left(root, sibling);
-				sibling = parent->rb_left;
-			}
-			sibling->rb_red = parent->rb_red;
-			parent->rb_red = false;
-			sibling->rb_left->rb_red = false;
-			rb_rotate_right(root, parent);
+		dir = child != parent->rb_left;
+		sibling = parent->rb_child[!dir]; /* not NULL: that side is black-taller */
+		if (sibling->rb_red) {
+			sibling->rb_red = false;
+			parent->rb_red = true;
+			rb_rotate(root, parent, dir);
+			sibling = parent->rb_child[!dir];
 		}
+		if (!rb_is_red(sibling->rb_left) && !rb_is_red(sibling->rb_right)) {
+			sibling->rb_red = true;
+			child = parent;
+			parent = child->rb_parent;
+			continue;
+		}
+		if (!rb_is_red(sibling->rb_child[!dir])) {
+			/* only the near nephew is red: make it the far one */
+			sibling->rb_child[dir]->rb_red = false;
+			sibling->rb_red = true;
+			rb_rotate(root, sibling, !dir);
+			sibling = parent->rb_child[!dir];
+		}
+		sibling->rb_red = parent->rb_red;
+		parent->rb_red = false;
+		sibling->rb_child[!dir]->rb_red = false;
+		rb_rotate(root, parent, dir);
 		child = root->rb_node;
 	}
 	if (child)

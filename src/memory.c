@@ -18,11 +18,11 @@
  * Locks: the PTE lock is mm->page_table_lock (pgtable.c). Faults run under the VMA read lock
  * (FAULT_FLAG_VMA_LOCK) or mmap_lock; a fault never holds the PTE lock while it allocates a
  * folio or prepares an anon_vma: it reads the PTE, drops the lock, allocates, retakes the lock
- * and installs only if the PTE is unchanged. Order: anon_vma root rwsem > PTE lock >
- * shmem_file lock, ram lock.
+ * and installs only if the PTE is unchanged. Order: folio lock > anon_vma root rwsem > PTE
+ * lock > shmem_file lock, ram lock; under the PTE lock the folio lock is only try-locked
+ * (wp_can_reuse_anon_folio).
  */
 #include <errno.h>
-#include <sched.h>
 #include <string.h>
 
 #include "memory.h"
@@ -56,24 +56,10 @@ static bool access_error(const struct vm_area_struct *vma, unsigned int flags)
 	return !(vma->vm_flags & VM_ACCESS_FLAGS);
 }
 
-/* A private mapping whose pages are copied on write (is_cow_mapping). */
-static bool is_cow_mapping(unsigned long flags)
+/* add_mm_counter(mm, mm_counter(folio), value): the RSS of folio's kind, anon or shmem. */
+static void add_mm_counter(struct mm_struct *mm, const struct folio *folio, long value)
 {
-	return (flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE;
-}
-
-/* The file rmap of shmem pages: only the mapcount (there is no file reverse map here). */
-static void folio_add_file_rmap_pte(struct folio *folio)
-{
-	atomic_fetch_add(&folio->mapcount, 1);
-}
-
-static void folio_remove_file_rmap_pte(struct folio *folio)
-{
-	int old = atomic_fetch_sub(&folio->mapcount, 1);
-
-	assert(old > 0);
-	(void)old;
+	atomic_fetch_add(folio_test_anon(folio) ? &mm->rss_anon : &mm->rss_shmem, value);
 }
 
 /*
@@ -119,11 +105,9 @@ static int do_anonymous_page(struct vm_area_struct *vma, unsigned long addr, uns
 	ret = vmf_anon_prepare(vma, flags);
 	if (ret)
 		return ret;
-	folio = folio_alloc(vm->ram);
+	folio = folio_alloc_uptodate(vm->ram, NULL);
 	if (!folio)
 		return -ENOMEM;
-	folio_zero(vm->ram, folio);
-	folio_set_flag(folio, PG_uptodate);
 
 	spin_lock(&mm->page_table_lock);
 	ptep = pte_alloc(mm, addr);
@@ -134,7 +118,7 @@ static int do_anonymous_page(struct vm_area_struct *vma, unsigned long addr, uns
 		return ptep ? 0 : -ENOMEM;
 	}
 	folio_add_new_anon_rmap(folio, vma, addr, true);
-	atomic_fetch_add(&mm->rss_anon, 1);
+	add_mm_counter(mm, folio, 1);
 	set_pte_at(mm, addr, ptep, pte_mkdirty(mk_pte(vma, folio, true)));
 	spin_unlock(&mm->page_table_lock);
 	count_vm_event(vm, fault_anon);
@@ -143,18 +127,37 @@ static int do_anonymous_page(struct vm_area_struct *vma, unsigned long addr, uns
 
 /*
  * wp_can_reuse_anon_folio for a small folio: a KSM folio, or one with another reference
- * (another mapping, the swap cache, a pin), must be copied. The kernel frees the swap cache
- * first when that is the only other reference; swap comes with reclaim.
+ * (another mapping, the swap cache, a pin), must be copied. The counts are checked once
+ * cheaply, then again under the folio lock, which keeps the swap cache and KSM from changing
+ * them (swap comes with reclaim: the kernel frees the swap cache here when it is the only
+ * other reference). Reuse moves the folio to this VMA's anon_vma. PTE lock held.
  */
 static bool wp_can_reuse_anon_folio(struct folio *folio, struct vm_area_struct *vma)
 {
-	if ((folio->mapping & FOLIO_MAPPING_FLAGS) == FOLIO_MAPPING_FLAGS)
+	if (folio_test_ksm(folio) || folio_ref_count(folio) != 1)
 		return false;
-	if (folio_ref_count(folio) != 1 || !folio_trylock(folio))
+	if (!folio_trylock(folio))
 		return false;
+	if (folio_test_ksm(folio) || folio_ref_count(folio) != 1) {
+		folio_unlock(folio);
+		return false;
+	}
 	folio_move_anon_rmap(folio, vma);
 	folio_unlock(folio);
 	return true;
+}
+
+/*
+ * wp_page_reuse: write-enable the PTE in place (young and dirty, as the access will make it)
+ * and release the PTE lock.
+ */
+static void wp_page_reuse(struct vm_area_struct *vma, unsigned long addr, pte_t *ptep)
+{
+	struct mm_struct *mm = vma->vm_mm;
+
+	set_pte_at(mm, addr, ptep, pte_mkdirty(pte_mkyoung(pte_mkwrite(*ptep))));
+	spin_unlock(&mm->page_table_lock);
+	count_vm_event(mm->vm, wp_reuse);
 }
 
 /* The copy half of do_wp_page (wp_page_copy). Called without the PTE lock. */
@@ -172,14 +175,9 @@ static int wp_page_copy(struct vm_area_struct *vma, unsigned long addr, pte_t or
 	if (ret)
 		goto out;
 	ret = -ENOMEM;
-	new = folio_alloc(ram);
+	new = folio_alloc_uptodate(ram, old);
 	if (!new)
 		goto out;
-	if (zero)
-		folio_zero(ram, new);
-	else
-		folio_copy(ram, new, old);
-	folio_set_flag(new, PG_uptodate);
 
 	spin_lock(&mm->page_table_lock);
 	ptep = pte_offset(mm, addr);
@@ -193,7 +191,7 @@ static int wp_page_copy(struct vm_area_struct *vma, unsigned long addr, pte_t or
 	folio_add_new_anon_rmap(new, vma, addr, true);
 	set_pte_at(mm, addr, ptep, pte_mkdirty(mk_pte(vma, new, true)));
 	if (zero) {
-		atomic_fetch_add(&mm->rss_anon, 1);
+		add_mm_counter(mm, new, 1);
 	} else {
 		folio_remove_rmap_pte(old, vma);
 		folio_put(ram, old); /* the old PTE's reference */
@@ -215,22 +213,18 @@ static int do_wp_page(struct vm_area_struct *vma, unsigned long addr, pte_t *pte
 		      unsigned int flags)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	struct ram *ram = vma_ram(vma);
 	pte_t orig = *ptep;
-	struct folio *folio = pte_folio(ram, orig);
+	struct folio *folio = pte_folio(vma_ram(vma), orig);
 
 	if (vma->vm_flags & (VM_SHARED | VM_MAYSHARE)) {
 		/* wp_page_shared without page_mkwrite: shmem needs no write notification */
-		set_pte_at(mm, addr, ptep, pte_mkdirty(pte_mkyoung(pte_mkwrite(orig))));
-		spin_unlock(&mm->page_table_lock);
+		wp_page_reuse(vma, addr, ptep);
 		return 0;
 	}
 	if (folio_test_anon(folio) && (folio_test_flag(folio, PG_anon_exclusive) ||
 				       wp_can_reuse_anon_folio(folio, vma))) {
 		folio_set_flag(folio, PG_anon_exclusive);
-		set_pte_at(mm, addr, ptep, pte_mkdirty(pte_mkyoung(pte_mkwrite(orig))));
-		spin_unlock(&mm->page_table_lock);
-		count_vm_event(mm->vm, wp_reuse);
+		wp_page_reuse(vma, addr, ptep);
 		return 0;
 	}
 	if (!is_zero_folio(folio))
@@ -247,8 +241,8 @@ static void shmem_map_page(struct vm_area_struct *vma, unsigned long addr, pte_t
 	pte_t pte = mk_pte(vma, folio, true);
 
 	folio_get(folio);
-	folio_add_file_rmap_pte(folio);
-	atomic_fetch_add(&mm->rss_shmem, 1);
+	folio_add_file_rmap_pte(folio, vma);
+	add_mm_counter(mm, folio, 1);
 	set_pte_at(mm, addr, ptep, write ? pte_mkdirty(pte) : pte);
 }
 
@@ -256,16 +250,23 @@ static void shmem_map_page(struct vm_area_struct *vma, unsigned long addr, pte_t
 
 /*
  * do_fault_around: a read fault on a shared mapping first maps the pages of the surrounding
- * 16-page aligned block that are already in the page cache (within the VMA and the PTE
- * table). Returns true when the faulting page itself got mapped. PTE lock held.
+ * 16-page aligned block that are already in the page cache, clamped to the VMA and to the
+ * PTE table of addr:
+ *	from = max(ALIGN_DOWN(pte_off, 16), pte_off - vma_off)
+ *	to   = min(from + 16, PTRS_PER_TABLE, pte_off + (vma_pages - vma_off))  (exclusive)
+ * with pte_off the index of addr in its PTE table and vma_off its page offset in the VMA.
+ * Returns true when the faulting page itself got mapped. PTE lock held.
  */
 static bool do_fault_around(struct vm_area_struct *vma, unsigned long addr, pte_t *ptep)
 {
 	unsigned long pte_off = (addr >> PAGE_SHIFT) % PTRS_PER_TABLE;
 	unsigned long vma_off = (addr - vma->vm_start) >> PAGE_SHIFT;
+	/* index i of the table: address table_addr + i * PAGE_SIZE, PTE table[i] */
+	unsigned long table_addr = addr - pte_off * PAGE_SIZE;
+	pte_t *table = ptep - pte_off;
 	unsigned long from, to, i;
 
-	from = pte_off - (pte_off % FAULT_AROUND_PAGES);
+	from = pte_off - pte_off % FAULT_AROUND_PAGES;
 	if (pte_off - from > vma_off)
 		from = pte_off - vma_off;
 	to = from + FAULT_AROUND_PAGES;
@@ -274,15 +275,14 @@ static bool do_fault_around(struct vm_area_struct *vma, unsigned long addr, pte_
 	if (to > pte_off + vma_pages(vma) - vma_off)
 		to = pte_off + vma_pages(vma) - vma_off;
 	for (i = from; i < to; i++) {
-		unsigned long a = addr + (i - pte_off) * PAGE_SIZE;
-		pte_t *p = ptep + (i - pte_off);
+		unsigned long a = table_addr + i * PAGE_SIZE;
 		struct folio *folio;
 
-		if (!pte_none(*p))
+		if (!pte_none(table[i]))
 			continue;
 		folio = shmem_find_folio(vma->vm_file, linear_page_index(vma, a));
 		if (folio)
-			shmem_map_page(vma, a, p, folio, false);
+			shmem_map_page(vma, a, &table[i], folio, false);
 	}
 	return !pte_none(*ptep);
 }
@@ -535,13 +535,8 @@ static int zap_pte(pte_t *ptep, unsigned long addr, void *arg)
 	folio = pte_folio(ram, pte);
 	if (is_zero_folio(folio))
 		return 0;
-	if (folio_test_anon(folio)) {
-		folio_remove_rmap_pte(folio, vma);
-		atomic_fetch_sub(&mm->rss_anon, 1);
-	} else {
-		folio_remove_file_rmap_pte(folio);
-		atomic_fetch_sub(&mm->rss_shmem, 1);
-	}
+	folio_remove_rmap_pte(folio, vma);
+	add_mm_counter(mm, folio, -1);
 	folio_put(ram, folio);
 	return 0;
 }
@@ -557,15 +552,6 @@ void zap_vma_range(struct vm_area_struct *vma, unsigned long start, unsigned lon
 	spin_unlock(&mm->page_table_lock);
 }
 
-#define GUP_PIN_COUNTING_BIAS 1024 /* a pin adds this much to the refcount */
-
-/* folio_needs_cow_for_dma: a pinned exclusive page must not be shared with the child. */
-static bool folio_needs_cow_for_dma(struct vm_area_struct *vma, struct folio *folio)
-{
-	return atomic_load(&vma->vm_mm->has_pinned) &&
-	       folio_ref_count(folio) >= GUP_PIN_COUNTING_BIAS;
-}
-
 struct copy_pte_state {
 	struct vm_area_struct *dst_vma, *src_vma;
 	unsigned long copied;
@@ -579,15 +565,12 @@ static int copy_present_page(struct vm_area_struct *dst_vma, unsigned long addr,
 			     struct folio *src)
 {
 	struct mm_struct *dst_mm = dst_vma->vm_mm;
-	struct ram *ram = vma_ram(dst_vma);
-	struct folio *new = folio_alloc(ram);
+	struct folio *new = folio_alloc_uptodate(vma_ram(dst_vma), src);
 
 	if (!new)
 		return -ENOMEM;
-	folio_copy(ram, new, src);
-	folio_set_flag(new, PG_uptodate);
 	folio_add_new_anon_rmap(new, dst_vma, addr, true);
-	atomic_fetch_add(&dst_mm->rss_anon, 1);
+	add_mm_counter(dst_mm, new, 1);
 	set_pte_at(dst_mm, addr, dst_ptep, pte_mkdirty(mk_pte(dst_vma, new, true)));
 	count_vm_event(dst_mm->vm, fork_eager_copy);
 	return 0;
@@ -611,13 +594,13 @@ static int copy_pte(pte_t *src_ptep, unsigned long addr, void *arg)
 	s->copied++;
 	if (!is_zero_folio(folio)) {
 		assert(folio_test_anon(folio)); /* shared VMAs are never copied */
-		if (folio_test_flag(folio, PG_anon_exclusive) &&
-		    folio_needs_cow_for_dma(s->src_vma, folio))
-			return copy_present_page(s->dst_vma, addr, dst_ptep, folio);
 		folio_get(folio);
-		folio_clear_flag(folio, PG_anon_exclusive);
-		folio_add_anon_rmap_pte(folio, s->dst_vma, addr);
-		atomic_fetch_add(&dst_mm->rss_anon, 1);
+		if (folio_try_dup_anon_rmap_pte(folio, s->dst_vma, s->src_vma, addr)) {
+			/* maybe pinned: the child gets its own copy now */
+			folio_put(ram, folio);
+			return copy_present_page(s->dst_vma, addr, dst_ptep, folio);
+		}
+		add_mm_counter(dst_mm, folio, 1);
 	}
 	if (is_cow_mapping(s->src_vma->vm_flags) && pte_write(pte)) {
 		pte = pte_wrprotect(pte);
@@ -799,6 +782,36 @@ bool page_vma_mapped(struct folio *folio, struct vm_area_struct *vma, unsigned l
 	return folio_pte_clear_young(folio, vma, address, false) >= 0;
 }
 
+/* What folio_walk_start found at one address. */
+struct folio_walk {
+	struct mm_struct *mm;
+	pte_t pte;           /* none when no table covers the address */
+	struct folio *folio; /* the frame pte maps (the zero folio too); NULL: not present */
+};
+
+/*
+ * folio_walk_start: the PTE of addr in mm, read with mmap_lock (read) and the PTE lock taken;
+ * what fw points to stays valid until folio_walk_end drops them.
+ */
+
+static void folio_walk_start(struct folio_walk *fw, struct mm_struct *mm, unsigned long addr)
+{
+	pte_t *ptep;
+
+	fw->mm = mm;
+	mmap_read_lock(mm);
+	spin_lock(&mm->page_table_lock);
+	ptep = pte_offset(mm, addr & PAGE_MASK);
+	fw->pte = ptep ? *ptep : __pte(0);
+	fw->folio = pte_present(fw->pte) ? pte_folio(mm->vm->ram, fw->pte) : NULL;
+}
+
+static void folio_walk_end(struct folio_walk *fw)
+{
+	spin_unlock(&fw->mm->page_table_lock);
+	mmap_read_unlock(fw->mm);
+}
+
 int anonvm_page_referenced(struct anonvm_mm *handle, unsigned long addr,
 			   struct anonvm_referenced *r)
 {
@@ -806,28 +819,22 @@ int anonvm_page_referenced(struct anonvm_mm *handle, unsigned long addr,
 	struct vm_stats *st = &mm->vm->stats;
 	unsigned long vmas = atomic_load(&st->rmap_vmas_visited);
 	unsigned long probed = atomic_load(&st->rmap_ptes_probed);
-	struct folio *folio = NULL;
-	pte_t *ptep;
+	struct folio_walk fw;
+	struct folio *folio;
 
 	memset(r, 0, sizeof(*r));
 	if (addr >= TASK_SIZE)
 		return -EINVAL;
-	mmap_read_lock(mm);
-	spin_lock(&mm->page_table_lock);
-	ptep = pte_offset(mm, addr & PAGE_MASK);
-	if (ptep && pte_present(*ptep)) {
-		folio = pte_folio(mm->vm->ram, *ptep);
-		if (is_zero_folio(folio) || !folio_test_anon(folio))
-			folio = NULL;
-		else
-			folio_get(folio);
-	}
-	spin_unlock(&mm->page_table_lock);
-	mmap_read_unlock(mm);
+	folio_walk_start(&fw, mm, addr);
+	folio = fw.folio;
+	if (folio && folio_test_anon(folio)) /* not the zero page, not shmem */
+		folio_get(folio);
+	else
+		folio = NULL;
+	folio_walk_end(&fw);
 	if (!folio)
 		return -ENOENT;
-	while (!folio_trylock(folio))
-		sched_yield();
+	folio_lock(folio);
 	r->referenced = folio_referenced(folio, &r->vm_flags);
 	folio_unlock(folio);
 	folio_put(mm->vm->ram, folio);
@@ -841,34 +848,28 @@ int anonvm_page_query(struct anonvm_mm *handle, unsigned long addr,
 		      struct anonvm_page_info *info)
 {
 	struct mm_struct *mm = mm_of(handle);
-	struct ram *ram = mm->vm->ram;
+	struct folio_walk fw;
 	struct folio *folio;
-	pte_t *ptep, pte = __pte(0);
 
 	memset(info, 0, sizeof(*info));
 	if (addr >= TASK_SIZE)
 		return -EINVAL;
-	mmap_read_lock(mm);
-	spin_lock(&mm->page_table_lock);
-	ptep = pte_offset(mm, addr & PAGE_MASK);
-	if (ptep)
-		pte = *ptep;
-	if (is_swap_pte(pte)) {
+	folio_walk_start(&fw, mm, addr);
+	folio = fw.folio;
+	if (is_swap_pte(fw.pte)) {
 		info->kind = ANONVM_PAGE_SWAP;
-		info->anon_exclusive = pte_swp_exclusive(pte);
-	} else if (pte_present(pte)) {
-		folio = pte_folio(ram, pte);
+		info->anon_exclusive = pte_swp_exclusive(fw.pte);
+	} else if (folio) {
 		info->kind = is_zero_folio(folio) ? ANONVM_PAGE_ZERO :
 			     folio_test_anon(folio) ? ANONVM_PAGE_ANON : ANONVM_PAGE_SHMEM;
-		info->frame = pte_pfn(pte);
+		info->frame = pte_pfn(fw.pte);
 		info->mapcount = atomic_load(&folio->mapcount);
 		info->anon_exclusive = folio_test_flag(folio, PG_anon_exclusive);
-		info->writable = pte_write(pte);
-		info->young = pte_young(pte);
-		info->dirty = pte_dirty(pte);
-		info->data = folio_address(ram, folio);
+		info->writable = pte_write(fw.pte);
+		info->young = pte_young(fw.pte);
+		info->dirty = pte_dirty(fw.pte);
+		info->data = folio_address(mm->vm->ram, folio);
 	}
-	spin_unlock(&mm->page_table_lock);
-	mmap_read_unlock(mm);
+	folio_walk_end(&fw);
 	return 0;
 }

@@ -16,12 +16,31 @@
 #include "phys.h"
 
 /* Physical memory of a machine: 0 or -ENOMEM. */
-int ram_init(struct anonvm *vm);
+int ram_init(struct anonvm *vm) __attribute__((warn_unused_result));
 void ram_destroy(struct anonvm *vm);
 
 /* Page tables of an mm: 0 or -ENOMEM; pgd_free expects every PTE to be gone. */
-int pgd_alloc(struct mm_struct *mm);
+int pgd_alloc(struct mm_struct *mm) __attribute__((warn_unused_result));
 void pgd_free(struct mm_struct *mm);
+
+/* A private mapping whose pages are copied on write. */
+static inline bool is_cow_mapping(unsigned long flags)
+{
+	return (flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE;
+}
+
+#define GUP_PIN_COUNTING_BIAS 1024 /* a pin adds this much to the refcount */
+
+/*
+ * folio_needs_cow_for_dma: fork must not share a page of vma that may be pinned (the mm has
+ * pinned pages and the refcount carries a pin's bias): the child gets a copy.
+ */
+static inline bool folio_needs_cow_for_dma(const struct vm_area_struct *vma,
+					   const struct folio *folio)
+{
+	return is_cow_mapping(vma->vm_flags) && atomic_load(&vma->vm_mm->has_pinned) &&
+	       folio_ref_count(folio) >= GUP_PIN_COUNTING_BIAS;
+}
 
 /* fault flags */
 #define FAULT_FLAG_WRITE 0x1
@@ -77,7 +96,7 @@ int populate_vma_page_range(struct vm_area_struct *vma, unsigned long start, uns
  * page shared); -ENOSYS when it would reclaim a folio (swap is not modelled yet).
  */
 int madvise_cold_or_pageout(struct vm_area_struct *vma, unsigned long start, unsigned long end,
-			    bool pageout);
+			    bool pageout) __attribute__((warn_unused_result));
 
 /*
  * Handle a fault at address in vma (vma read-locked with FAULT_FLAG_VMA_LOCK, or mmap_lock

@@ -6,13 +6,13 @@
  *
  * PTE format (64 bits):
  *
- *   present:     | pfn (bits 12-63) | ... | D 6 | A 5 | ... | W 1 | P 1 |
+ *   present:     | pfn (bits 12-63) | ... | D 6 | A 5 | ... | W 1 | P 0 |
  *   swap entry:  | offset (12-63)   | type (3-7) | X 2 | S 1 | P 0 |
  *   none:        all zero
  *
- *   P present, W writable, A young (accessed), D dirty; S marks a swap entry (so that a swap
- *   entry is never pte_none), X = pte_swp_exclusive (the page was AnonExclusive when it was
- *   swapped out).
+ *   Bits (numbered): P present, W writable, A young (accessed), D dirty; S marks a swap
+ *   entry (so that a swap entry is never pte_none), X = pte_swp_exclusive (the page was
+ *   AnonExclusive when it was swapped out).
  *
  * Invariants (ptl = the mm's page_table_lock):
  *   table->nr_used == number of entries of table that are not none (PTE level) / not NULL
@@ -188,7 +188,7 @@ struct pgd_table {
 /* The PTE slot of addr, or NULL when a table on the way is missing. */
 pte_t *pte_offset(struct mm_struct *mm, unsigned long addr);
 /* The PTE slot of addr, allocating missing tables; NULL on -ENOMEM (then nothing is left). */
-pte_t *pte_alloc(struct mm_struct *mm, unsigned long addr);
+pte_t *pte_alloc(struct mm_struct *mm, unsigned long addr) __attribute__((warn_unused_result));
 
 /* Store a PTE (keeps the table's nr_used). */
 void set_pte_at(struct mm_struct *mm, unsigned long addr, pte_t *ptep, pte_t pte);

@@ -130,20 +130,20 @@ void folio_put(struct ram *ram, struct folio *folio)
 	av_count(AV_OBJ_FOLIO, -1);
 }
 
-void folio_zero(const struct ram *ram, struct folio *folio)
+struct folio *folio_alloc_uptodate(struct ram *ram, const struct folio *src)
 {
-	void *p = folio_address(ram, folio);
+	struct folio *folio = folio_alloc(ram);
+	void *p;
 
-	if (p)
+	if (!folio)
+		return NULL;
+	p = folio_address(ram, folio);
+	if (p && (!src || is_zero_folio(src)))
 		memset(p, 0, PAGE_SIZE);
-}
-
-void folio_copy(const struct ram *ram, struct folio *dst, const struct folio *src)
-{
-	void *d = folio_address(ram, dst);
-
-	if (d)
-		memcpy(d, folio_address(ram, src), PAGE_SIZE);
+	else if (p)
+		memcpy(p, folio_address(ram, src), PAGE_SIZE);
+	folio_set_flag(folio, PG_uptodate);
+	return folio;
 }
 
 unsigned long ram_frames_in_use(struct ram *ram)

@@ -18,6 +18,7 @@
 #define ANONVM_PHYS_H
 
 #include <assert.h>
+#include <sched.h>
 
 #include "mm_types.h"
 
@@ -43,10 +44,16 @@ static inline void folio_get(struct folio *folio)
 	atomic_fetch_add(&folio->refcount, 1);
 }
 
-/* PG_locked as a try-lock (the model never sleeps on a folio lock). */
+/* The folio lock is the PG_locked bit; there is no wait queue: folio_lock yields and retries. */
 static inline bool folio_trylock(struct folio *folio)
 {
 	return !(atomic_fetch_or(&folio->flags, 1UL << PG_locked) & (1UL << PG_locked));
+}
+
+static inline void folio_lock(struct folio *folio)
+{
+	while (!folio_trylock(folio))
+		sched_yield();
 }
 
 static inline void folio_unlock(struct folio *folio)
@@ -73,11 +80,6 @@ static inline struct folio *pfn_folio(const struct ram *ram, unsigned long pfn)
 	return &ram->frames[pfn];
 }
 
-static inline bool pfn_valid(const struct ram *ram, unsigned long pfn)
-{
-	return pfn < ram->nr_frames;
-}
-
 /* The frame's 4096 bytes, or NULL in metadata-only mode. */
 static inline void *folio_address(const struct ram *ram, const struct folio *folio)
 {
@@ -94,9 +96,13 @@ static inline bool is_zero_folio(const struct folio *folio)
 	return folio_test_flag(folio, PG_zero);
 }
 
-/* Contents: no-ops in metadata-only mode. */
-void folio_zero(const struct ram *ram, struct folio *folio);
-void folio_copy(const struct ram *ram, struct folio *dst, const struct folio *src);
+/*
+ * A new folio (refcount 1, mapcount 0, no mapping) holding a copy of src, or zeroes when src
+ * is NULL or the zero page; PG_uptodate. NULL: out of memory. In metadata-only mode there are
+ * no contents to fill.
+ */
+struct folio *folio_alloc_uptodate(struct ram *ram, const struct folio *src)
+	__attribute__((warn_unused_result));
 
 /* Frames handed out and not freed (live folios). */
 unsigned long ram_frames_in_use(struct ram *ram);

@@ -76,6 +76,7 @@ static void anon_vma_free_rcu(struct rcu_head *head)
 {
 	struct anon_vma *anon_vma = caa_container_of(head, struct anon_vma, rcu);
 
+	rcu_callback_begin();
 	destroy_rwsem(&anon_vma->rwsem);
 	av_free(AV_OBJ_ANON_VMA, anon_vma);
 }
@@ -106,8 +107,11 @@ static void anon_vma_free(struct anon_vma *anon_vma)
 	assert(anon_vma->root != anon_vma || anon_vma_family_empty(anon_vma));
 #endif
 	/*
-	 * A walker may have read-locked the root through a stale folio->mapping just before
-	 * the last reference went (folio_lock_anon_vma_read): wait for it to leave.
+	 * Pairs with folio_lock_anon_vma_read, which read-locks the root through a possibly
+	 * stale folio->mapping, then re-checks folio_mapped(). The folio was unmapped before
+	 * our last reference went, and we test the lock after that: either we see the walker's
+	 * lock and wait for it to leave, or it locked after our test and its re-check finds the
+	 * folio unmapped, so it unlocks before its RCU read side (which delays the free) ends.
 	 */
 	if (rwsem_is_locked(&anon_vma->root->rwsem)) {
 		anon_vma_lock_write(anon_vma);
@@ -208,10 +212,12 @@ static bool anon_vma_compatible(const struct vm_area_struct *a, const struct vm_
 }
 
 /*
- * old (a or b) may lend its anon_vma if compatible and not a fork child: a singular chain
- * means the anon_vma is a root shared by no other process (the 2.6.34 UAF rule).
- * old->anon_vma may be set concurrently by a fault in old (prepare under mmap_lock read):
- * read once; a stale answer only costs a missed reuse.
+ * old (a or b) may lend its anon_vma if compatible and not a fork child. A singular chain
+ * means old's anon_vma is a root and one AVC is the whole ancestry a VMA using it needs; a
+ * fork child's folios may point to older anon_vmas of its chain, which a VMA linked only to
+ * the child's anon_vma would miss once the two merged (a 2.6.34 UAF fix). old->anon_vma may
+ * be set concurrently by a fault in old (prepare under mmap_lock read): read once; a stale
+ * answer only costs a missed reuse.
  */
 static struct anon_vma *reusable_anon_vma(struct vm_area_struct *old, struct vm_area_struct *a,
 					  struct vm_area_struct *b)
@@ -488,26 +494,28 @@ static void unlink_anon_vmas_linux(struct vm_area_struct *vma)
 
 /* ---- range changes, fork children ------------------------------------------------------ */
 
-/* vma's range or pgoff is about to change: take its AVCs out of their trees. Root rwsem W. */
-static void anon_vma_pre_update_linux(struct vm_area_struct *vma)
+/* Apply op (insert or remove) to each AVC of vma and its anon_vma's tree. Root rwsem W. */
+static void anon_vma_chain_trees(struct vm_area_struct *vma,
+				 void (*op)(struct anon_vma_chain *, struct anon_vma_rb_root *))
 {
 	struct anon_vma_chain *avc;
 
 	if (vma->anon_vma)
 		lockdep_assert_held_write(&vma->anon_vma->root->rwsem);
 	list_for_each_entry(avc, &vma->anon_vma_chain, same_vma)
-		anon_vma_interval_tree_remove(avc, &avc->anon_vma->rb_root);
+		op(avc, &avc->anon_vma->rb_root);
 }
 
-/* ... and put them back under the new key. Root rwsem W. */
+/* vma's range or pgoff is about to change: take its AVCs out of their trees. */
+static void anon_vma_pre_update_linux(struct vm_area_struct *vma)
+{
+	anon_vma_chain_trees(vma, anon_vma_interval_tree_remove);
+}
+
+/* ... and put them back under the new key. */
 static void anon_vma_post_update_linux(struct vm_area_struct *vma)
 {
-	struct anon_vma_chain *avc;
-
-	if (vma->anon_vma)
-		lockdep_assert_held_write(&vma->anon_vma->root->rwsem);
-	list_for_each_entry(avc, &vma->anon_vma_chain, same_vma)
-		anon_vma_interval_tree_insert(avc, &avc->anon_vma->rb_root);
+	anon_vma_chain_trees(vma, anon_vma_interval_tree_insert);
 }
 
 static bool is_fork_child_linux(const struct vm_area_struct *vma)
@@ -547,6 +555,24 @@ void folio_add_anon_rmap_pte(struct folio *folio, struct vm_area_struct *vma,
 	/* the folio belongs to vma's family at this offset (I1) */
 	assert(folio_anon_vma(folio)->root == vma->anon_vma->root);
 	assert(folio->index == linear_page_index(vma, address));
+	atomic_fetch_add(&folio->mapcount, 1);
+}
+
+int folio_try_dup_anon_rmap_pte(struct folio *folio, struct vm_area_struct *dst_vma,
+				struct vm_area_struct *src_vma, unsigned long address)
+{
+	if (folio_test_flag(folio, PG_anon_exclusive)) {
+		if (folio_needs_cow_for_dma(src_vma, folio))
+			return -EBUSY;
+		folio_clear_flag(folio, PG_anon_exclusive);
+	}
+	folio_add_anon_rmap_pte(folio, dst_vma, address);
+	return 0;
+}
+
+void folio_add_file_rmap_pte(struct folio *folio, struct vm_area_struct *vma)
+{
+	assert(!folio_test_anon(folio) && vma->vm_file);
 	atomic_fetch_add(&folio->mapcount, 1);
 }
 
@@ -654,7 +680,7 @@ static int rmap_walk_anon(struct folio *folio, struct rmap_walk_control *rwc)
 struct referenced_arg {
 	int mapcount;           /* mappings not yet found */
 	unsigned int referenced;
-	unsigned long vm_flags; /* VM_LOCKED if a locked VMA stopped the walk */
+	unsigned long vm_flags; /* of the VMAs with a young PTE; VM_LOCKED: a locked VMA stopped it */
 };
 
 /* folio_referenced_one: one VMA that may map the folio at address. */
@@ -674,8 +700,10 @@ static bool folio_referenced_one(struct folio *folio, struct vm_area_struct *vma
 		ra->vm_flags |= VM_LOCKED;
 		return false; /* an mlocked folio is not reclaimed: stop */
 	}
-	if (young)
+	if (young) {
 		ra->referenced++;
+		ra->vm_flags |= vma->vm_flags & ~VM_LOCKED;
+	}
 	return --ra->mapcount > 0; /* every mapping found: stop */
 }
 
@@ -877,8 +905,9 @@ static bool validate_anon_vma_tree(struct anon_vma *anon_vma, struct anon_vma **
 	return ok;
 }
 
-bool anon_vma_validate_counters(struct anonvm *vm, struct vm_area_struct *const *vmas_in,
-				size_t nr_vmas, FILE *out)
+/* Every live anon_vma of vm against the live VMAs vmas_in[nr_vmas] (anon_vma_validate). */
+static bool anon_vma_validate_counters(struct anonvm *vm, struct vm_area_struct *const *vmas_in,
+				       size_t nr_vmas, FILE *out)
 {
 	struct anon_vma **avs = NULL, *anon_vma;
 	struct vm_area_struct **vmas = NULL;

@@ -18,18 +18,35 @@ struct anon_vma_rb_root {
 	struct anon_vma_rb_node *rb_node; /* the interval tree of anon_vma_chain.rb */
 };
 
+/* A node of the interval tree (interval_tree.h); every field under the anon_vma root rwsem. */
 struct anon_vma_rb_node {
-	struct anon_vma_rb_node *rb_parent, *rb_left, *rb_right;
+	struct anon_vma_rb_node *rb_parent;
+	union {
+		struct {
+			struct anon_vma_rb_node *rb_left, *rb_right;
+		};
+		struct anon_vma_rb_node *rb_child[2]; /* [RB_LEFT], [RB_RIGHT] */
+	};
 	bool rb_red;
 };
 
+/*
+ * struct anon_vma (§1.1). "root rwsem" = root->rwsem, the lock of the whole family.
+ * Memory: freed through call_rcu (anon_vma_free), so an RCU reader that found it through
+ * folio->mapping may still read it and take root->rwsem; it re-checks folio_mapped().
+ */
 struct anon_vma {
-	struct anon_vma *root;   /* oldest anon_vma of the fork family; self for a root */
+	struct anon_vma *root;   /* oldest anon_vma of the fork family; self for a root; fixed */
 	struct rw_semaphore rwsem; /* only the root's is used */
+	/*
+	 * atomic: [tree not empty] + (a root: live anon_vmas beneath it) + temporary pins;
+	 * at 0 it is freed, then the root loses the reference this one held on it.
+	 */
 	atomic_int refcount;
-	unsigned long num_children;    /* root rwsem W */
-	unsigned long num_active_vmas; /* root rwsem W (or mmap_lock W + ptl in prepare) */
-	struct anon_vma *parent; /* self for a root */
+	/* anon_vmas with a non-empty tree whose parent this is, +1 for a root (I4); root rwsem W */
+	unsigned long num_children;
+	unsigned long num_active_vmas; /* VMAs whose vma->anon_vma this is (I3); root rwsem W */
+	struct anon_vma *parent; /* the parent VMA's anon_vma at fork; self for a root; fixed */
 	/* AVCs of the VMAs that may map folios pointing here; root rwsem */
 	struct anon_vma_rb_root rb_root;
 	unsigned long id;        /* creation number, for reports and dot */
@@ -38,12 +55,14 @@ struct anon_vma {
 	struct rcu_head rcu;
 };
 
+/* An edge between one VMA and one anon_vma of its ancestry (§1.2). */
 struct anon_vma_chain {
-	struct vm_area_struct *vma;
-	struct anon_vma *anon_vma;
-	struct list_head same_vma;   /* on vma->anon_vma_chain */
-	struct anon_vma_rb_node rb;  /* in anon_vma->rb_root; root rwsem */
-	unsigned long rb_subtree_last;
+	struct vm_area_struct *vma;   /* fixed */
+	struct anon_vma *anon_vma;    /* fixed */
+	/* on vma->anon_vma_chain; the VMA's mmap_lock W, or mmap_lock R + page_table_lock */
+	struct list_head same_vma;
+	struct anon_vma_rb_node rb;   /* in anon_vma->rb_root; root rwsem */
+	unsigned long rb_subtree_last; /* interval_tree.c's augmentation; root rwsem */
 };
 
 enum vma_operation {
@@ -138,6 +157,12 @@ static inline void anon_vma_interval_tree_post_update_vma(struct vm_area_struct 
 	vma_rmap(vma)->post_update(vma);
 }
 
+/* A KSM folio: mapping = stable node | ANON | KSM (0x3). anonvm makes none yet. */
+static inline bool folio_test_ksm(const struct folio *folio)
+{
+	return (folio->mapping & FOLIO_MAPPING_FLAGS) == FOLIO_MAPPING_FLAGS;
+}
+
 /*
  * The folio side of the reverse map (rmap.c, §1.4). PTE lock held by the caller; the
  * caller manages refcounts.
@@ -145,7 +170,13 @@ static inline void anon_vma_interval_tree_post_update_vma(struct vm_area_struct 
  *	root (maybe shared), index = linear_page_index, mapcount 1, PG_anon_exclusive if
  *	exclusive.
  * folio_add_anon_rmap_pte: one more PTE maps it (its anon_vma is in vma's family).
- * folio_remove_rmap_pte: one PTE less; folio->mapping stays.
+ * folio_try_dup_anon_rmap_pte: fork: dst_vma's new PTE at address maps it too: it stops
+ *	being AnonExclusive. -EBUSY (nothing changed) when it is AnonExclusive and may be
+ *	pinned (folio_needs_cow_for_dma): the child must get a copy instead. The caller holds
+ *	a reference for the new mapping.
+ * folio_add_file_rmap_pte: one more PTE of vma maps a shmem folio (no reverse map: the
+ *	mapcount only).
+ * folio_remove_rmap_pte: one PTE less (anonymous or shmem); folio->mapping stays.
  * folio_move_anon_rmap: reuse in do_wp_page: mapping = vma->anon_vma (one store); the
  *	folio is locked (PG_locked).
  */
@@ -153,6 +184,10 @@ void folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma,
 			     unsigned long address, bool exclusive);
 void folio_add_anon_rmap_pte(struct folio *folio, struct vm_area_struct *vma,
 			     unsigned long address);
+int folio_try_dup_anon_rmap_pte(struct folio *folio, struct vm_area_struct *dst_vma,
+				struct vm_area_struct *src_vma, unsigned long address)
+	__attribute__((warn_unused_result));
+void folio_add_file_rmap_pte(struct folio *folio, struct vm_area_struct *vma);
 void folio_remove_rmap_pte(struct folio *folio, struct vm_area_struct *vma);
 void folio_move_anon_rmap(struct folio *folio, struct vm_area_struct *vma);
 
@@ -166,8 +201,9 @@ int rmap_walk(struct folio *folio, struct rmap_walk_control *rwc);
 
 /*
  * folio_referenced (folio locked): walk the folio's mappings, test and clear each PTE's young
- * bit, and stop once every mapping (mapcount) was found or at a VM_LOCKED VMA (then VM_LOCKED
- * in *vm_flags). Returns the number of young PTEs, or -1 when the anon_vma lock was contended
+ * bit, and stop once every mapping (mapcount) was found or at a VM_LOCKED VMA. *vm_flags gets
+ * the flags of every VMA where the folio was young, or VM_LOCKED when a locked VMA stopped
+ * the walk. Returns the number of young PTEs, or -1 when the anon_vma lock was contended
  * (reclaim's try_lock). Counts rmap_ptes_probed and rmap_mappings_found.
  */
 int folio_referenced(struct folio *folio, unsigned long *vm_flags);
@@ -205,26 +241,22 @@ struct anon_vma *find_mergeable_anon_vma(struct vm_area_struct *vma);
  * AVC of the list is in its anon_vma's tree); I5 (one root; vma->anon_vma in the chain);
  * no anon_vma twice; the chain is closed under ->parent (chain = ancestry).
  *
- * anon_vma_validate_counters: every live anon_vma of vm against the given set of live
- * VMAs (every VMA of every mm): tree valid, I2 (each AVC of a tree is on its VMA's list and
- * its VMA is live), I3 num_active_vmas, I4 num_children (+1 for a root: its self link), I7
- * refcount >= (tree not empty) + fork-created anon_vmas beneath it (for a root); root and
- * parent live; no dead root left without a family.
- *
- * anon_vma_validate: both, over every VMA of every mm of vm (vm->mms, the maple trees).
+ * anon_vma_validate: anon_vma_validate_vma for every VMA of every mm of vm (vm->mms, the
+ * maple trees), then every live anon_vma against those VMAs: tree valid, I2 (each AVC of a
+ * tree is on its VMA's list and its VMA is live), I3 num_active_vmas, I4 num_children (+1
+ * for a root: its self link), I7 refcount >= (tree not empty) + fork-created anon_vmas
+ * beneath it (for a root); root and parent live; no dead root left without a family.
  */
 bool anon_vma_validate_vma(struct vm_area_struct *vma, FILE *out);
+bool anon_vma_validate(struct anonvm *vm, FILE *out);
 /* Is anon_vma in vma's chain (an AVC links them)? mmap_lock held. */
 bool anon_vma_chain_has(const struct vm_area_struct *vma, const struct anon_vma *anon_vma);
-bool anon_vma_validate_counters(struct anonvm *vm, struct vm_area_struct *const *vmas,
-				size_t nr_vmas, FILE *out);
-bool anon_vma_validate(struct anonvm *vm, FILE *out);
 
 /*
  * Graphviz picture of the anon_vma hierarchy of vm: anon_vmas with their counters, parent
  * edges, AVC edges to VMAs (labelled with mm id and range; bold to the VMA's primary
  * anon_vma). Machine quiescent. 0 or -EIO.
  */
-int rmap_dot(struct anonvm *vm, FILE *out);
+int rmap_dot(struct anonvm *vm, FILE *out) __attribute__((warn_unused_result));
 
 #endif

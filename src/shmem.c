@@ -84,13 +84,11 @@ int shmem_get_folio(struct shmem_file *file, unsigned long pgoff, struct folio *
 	folio = shmem_find_folio(file, pgoff);
 	if (folio)
 		goto out;
-	new = folio_alloc(file->ram);
+	new = folio_alloc_uptodate(file->ram, NULL);
 	if (!new)
 		return -ENOMEM;
-	folio_zero(file->ram, new);
 	new->mapping = (uintptr_t)file;
 	new->index = pgoff;
-	folio_set_flag(new, PG_uptodate);
 	spin_lock(&file->lock);
 	folio = file->pages[pgoff];
 	if (!folio)

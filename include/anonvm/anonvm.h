@@ -140,7 +140,8 @@ int anonvm_page_query(struct anonvm_mm *mm, unsigned long addr, struct anonvm_pa
  */
 struct anonvm_referenced {
 	int referenced;             /* young PTEs found (-1: anon_vma lock contended) */
-	unsigned long vm_flags;     /* VM_LOCKED when a locked VMA stopped the walk */
+	unsigned long vm_flags;     /* VM_* of the VMAs where it was young; VM_LOCKED (0x2000)
+				     * when a locked VMA stopped the walk */
 	unsigned long vmas_visited; /* VMAs the walk looked at */
 	unsigned long ptes_probed;  /* PTEs it read */
 };

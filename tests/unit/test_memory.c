@@ -280,7 +280,10 @@ static void test_frames_metadata_only(void **state)
 
 	assert_non_null(folio);
 	assert_null(folio_address(m->vm.ram, folio));
-	folio_zero(m->vm.ram, folio);
+	folio_put(m->vm.ram, folio);
+	folio = folio_alloc_uptodate(m->vm.ram, NULL); /* nothing to fill */
+	assert_non_null(folio);
+	assert_true(folio_test_flag(folio, PG_uptodate));
 	folio_put(m->vm.ram, folio);
 	vma = machine_vma(m, 0, ARENA, 4, VM_READ | VM_WRITE);
 	fault(vma, ARENA, true);
@@ -412,6 +415,51 @@ static void test_fork_cow(void **state)
 	assert_true(p.anon_exclusive && p.writable);
 	assert_int_equal(atomic_load(&m->vm.stats.wp_reuse), 1);
 	assert_int_equal(atomic_load(&m->vm.stats.wp_copy), 1);
+	machine_free(m);
+}
+
+/*
+ * do_wp_page on a page that lost AnonExclusive at fork and is mapped once again: reused only
+ * when the PTE's reference is the only one and the folio lock is free (wp_can_reuse_anon_folio).
+ */
+static void test_wp_reuse_needs_sole_reference(void **state)
+{
+	struct machine *m = machine_new(1UL << 20, false);
+	struct vm_area_struct *vma = machine_vma(m, 0, ARENA, 3, VM_READ | VM_WRITE);
+	struct folio *f[3];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		fault(vma, ARENA + i * PAGE_SIZE, true);
+		f[i] = pfn_folio(m->vm.ram, query(m, 0, ARENA + i * PAGE_SIZE).frame);
+	}
+	machine_fork(m);
+	zap_vma_range(&m->vma[1], ARENA, ARENA + 3 * PAGE_SIZE); /* the child is gone */
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(atomic_load(&f[i]->mapcount), 1);
+		assert_false(folio_test_flag(f[i], PG_anon_exclusive));
+	}
+
+	/* another reference (a pin, the swap cache): copy */
+	folio_get(f[0]);
+	fault(vma, ARENA, true);
+	assert_ptr_not_equal(pfn_folio(m->vm.ram, query(m, 0, ARENA).frame), f[0]);
+	assert_int_equal(folio_ref_count(f[0]), 1); /* ours only: unmapped */
+	folio_put(m->vm.ram, f[0]);
+
+	/* the folio lock is held elsewhere: no reuse without it (the lock goes with the frame) */
+	assert_true(folio_trylock(f[1]));
+	fault(vma, ARENA + PAGE_SIZE, true);
+	assert_ptr_not_equal(pfn_folio(m->vm.ram, query(m, 0, ARENA + PAGE_SIZE).frame), f[1]);
+	assert_int_equal(atomic_load(&m->vm.stats.wp_copy), 2);
+
+	/* the only reference: reused in place, exclusive again, moved to this VMA's anon_vma */
+	fault(vma, ARENA + 2 * PAGE_SIZE, true);
+	assert_ptr_equal(pfn_folio(m->vm.ram, query(m, 0, ARENA + 2 * PAGE_SIZE).frame), f[2]);
+	assert_true(folio_test_flag(f[2], PG_anon_exclusive));
+	assert_false(folio_test_flag(f[2], PG_locked));
+	assert_ptr_equal(folio_anon_vma(f[2]), vma->anon_vma);
+	assert_int_equal(atomic_load(&m->vm.stats.wp_reuse), 1);
 	machine_free(m);
 }
 
@@ -865,6 +913,7 @@ int main(void)
 		cmocka_unit_test(test_fault_oom),
 		cmocka_unit_test(test_fault_vma_lock_retry),
 		cmocka_unit_test(test_fork_cow),
+		cmocka_unit_test(test_wp_reuse_needs_sole_reference),
 		cmocka_unit_test(test_fork_eager_copy_when_pinned),
 		cmocka_unit_test(test_change_protection),
 		cmocka_unit_test(test_move_page_tables),
