@@ -2,12 +2,14 @@
 #   make demo   install what is missing, build, run the demo
 #   make check  install what is missing, build, run every test: the debug build (with the
 #               fault-injection sweeps and the live-kernel comparison), then the unit tests
-#               and scenarios again under ASan+UBSan
+#               and scenarios again under ASan+UBSan, and the unit tests (the concurrent
+#               ones among them) under TSan
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 MESON_OPTS ?=
 
-.PHONY: all deps build build-asan demo check check-debug check-asan clean
+.PHONY: all deps build build-asan build-tsan demo check check-debug check-asan check-tsan clean
 
 all: build
 
@@ -25,6 +27,12 @@ build-asan: deps
 	meson setup --reconfigure $(ASAN_BUILD) >/dev/null
 	ninja -C $(ASAN_BUILD)
 
+build-tsan: deps
+	@[ -f $(TSAN_BUILD)/build.ninja ] || meson setup $(TSAN_BUILD) -Db_sanitize=thread \
+		-Dkernel_tests=false -Db_lundef=false
+	meson setup --reconfigure $(TSAN_BUILD) >/dev/null
+	ninja -C $(TSAN_BUILD)
+
 demo: build
 	$(BUILD)/cli/anonvm run examples/demo.avs
 
@@ -34,9 +42,14 @@ check-debug: build
 check-asan: build-asan
 	meson test -C $(ASAN_BUILD) --print-errorlogs --num-processes 2 --suite unit --suite scenario --suite cli --suite examples
 
+check-tsan: build-tsan
+	TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp halt_on_error=1" \
+		meson test -C $(TSAN_BUILD) --print-errorlogs --num-processes 2 --suite unit
+
 check:
 	@status=0; $(MAKE) --no-print-directory check-debug || status=1; \
-	$(MAKE) --no-print-directory check-asan || status=1; exit $$status
+	$(MAKE) --no-print-directory check-asan || status=1; \
+	$(MAKE) --no-print-directory check-tsan || status=1; exit $$status
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
