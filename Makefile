@@ -40,7 +40,7 @@ check-debug: build
 	meson test -C $(BUILD) --print-errorlogs --num-processes 2
 
 check-asan: build-asan
-	meson test -C $(ASAN_BUILD) --print-errorlogs --num-processes 2 --suite unit --suite scenario --suite cli --suite examples
+	meson test -C $(ASAN_BUILD) --print-errorlogs --num-processes 2 --suite unit --suite scenario --suite cli --suite examples --suite fuzz
 
 check-tsan: build-tsan
 	TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp halt_on_error=1" \
