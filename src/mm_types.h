@@ -158,9 +158,11 @@ enum pageflags {
 	PG_zero, /* the shared zero page */
 };
 
+/* folio->mapping's low bits, Linux's values (include/linux/page-flags.h) */
 #define FOLIO_MAPPING_ANON 0x1UL
-#define FOLIO_MAPPING_KSM 0x2UL
-#define FOLIO_MAPPING_FLAGS 0x3UL
+#define FOLIO_MAPPING_ANON_KSM 0x2UL
+#define FOLIO_MAPPING_KSM (FOLIO_MAPPING_ANON | FOLIO_MAPPING_ANON_KSM)
+#define FOLIO_MAPPING_FLAGS (FOLIO_MAPPING_ANON | FOLIO_MAPPING_ANON_KSM)
 
 static inline bool folio_test_anon(const struct folio *folio)
 {

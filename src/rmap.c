@@ -365,16 +365,20 @@ static int anon_vma_clone_linux(struct vm_area_struct *dst, struct vm_area_struc
 	/*
 	 * Allocate without the anon_vma lock: nothing a walker sees changes yet. dst is
 	 * under src's mmap_lock W (split, merge, remap) or not yet visible (fork).
-	 * Each new AVC goes to the front: dst's list is src's, reversed.
+	 * src's list is walked back to front and each new AVC goes to the front, so dst's
+	 * list is in src's order: newest anon_vma first, the root last.
 	 */
-	list_for_each_entry(pavc, &src->anon_vma_chain, same_vma) {
+	list_for_each_entry_reverse(pavc, &src->anon_vma_chain, same_vma) {
 		avc = anon_vma_chain_alloc(vma_machine(src));
 		if (!avc)
 			goto out_enomem;
 		anon_vma_chain_assign(dst, avc, pavc->anon_vma);
 	}
 
-	/* Point of no return. One lock: every anon_vma of the chain has the same root. */
+	/*
+	 * Point of no return. One lock: every anon_vma of the chain has the same root.
+	 * Oldest first, so a fork reuses the oldest eligible anon_vma, as Linux does.
+	 */
 	anon_vma_lock_write(active);
 	list_for_each_entry_reverse(avc, &dst->anon_vma_chain, same_vma) {
 		anon_vma_interval_tree_insert(avc, &avc->anon_vma->rb_root);

@@ -160,7 +160,7 @@ static inline void anon_vma_interval_tree_post_update_vma(struct vm_area_struct 
 /* A KSM folio: mapping = stable node | ANON | KSM (0x3). anonvm makes none yet. */
 static inline bool folio_test_ksm(const struct folio *folio)
 {
-	return (folio->mapping & FOLIO_MAPPING_FLAGS) == FOLIO_MAPPING_FLAGS;
+	return (folio->mapping & FOLIO_MAPPING_FLAGS) == FOLIO_MAPPING_KSM;
 }
 
 /*

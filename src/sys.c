@@ -21,7 +21,6 @@ void anonvm_config_default(struct anonvm_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->ram_bytes = 1UL << 30;
 	cfg->design = ANONVM_RMAP_LINUX;
-	cfg->validate_each_step = ANONVM_DEBUG > 0;
 }
 
 /* Whether this thread is an RCU reader of liburcu (registration is per thread, once). */

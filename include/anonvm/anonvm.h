@@ -41,7 +41,6 @@ struct anonvm_config {
 	size_t ram_bytes;        /* modelled RAM; default 1 GiB */
 	bool metadata_only;      /* frames have descriptors but no contents */
 	enum anonvm_rmap_design design;
-	bool validate_each_step; /* run the validator after every mutating call */
 };
 
 void anonvm_config_default(struct anonvm_config *cfg);
@@ -148,7 +147,11 @@ struct anonvm_referenced {
 int anonvm_page_referenced(struct anonvm_mm *mm, unsigned long addr, struct anonvm_referenced *r);
 
 /* Debugging. */
-/* Runs every invariant check; 0 when all hold, else -EUCLEAN with a report written to out. */
+/*
+ * Runs every invariant check; 0 when all hold, else -EUCLEAN with a report written to out.
+ * The machine must be quiescent (no call in flight). `anonvm run --validate` runs it after
+ * every command of a script.
+ */
 int anonvm_check(struct anonvm *vm, FILE *out);
 void anonvm_stats_print(struct anonvm *vm, FILE *out);
 int anonvm_dot(struct anonvm *vm, FILE *out);

@@ -68,7 +68,6 @@ static void test_forkstorm(void **state)
 	anonvm_config_default(&cfg);
 	cfg.metadata_only = true;
 	cfg.ram_bytes = 8UL << 30;
-	cfg.validate_each_step = false;
 	assert_int_equal(anonvm_create(&cfg, &vm), 0);
 	assert_int_equal(anonvm_mm_new(vm, &parent), 0);
 	assert_int_equal(anonvm_mmap(parent, BASE, PAGES * ANONVM_PAGE_SIZE,

@@ -503,13 +503,13 @@ static void clone_and_check(struct anonvm *vm, struct vm_area_struct *dst,
 	assert_int_equal(anon_vma_clone(dst, src, op), 0);
 	assert_ptr_equal(dst->anon_vma, src->anon_vma);
 	assert_int_equal(chain_len(dst), chain_len(src));
-	/* dst's list is src's in reverse; every AVC is in its tree */
-	d = list_last_entry(&dst->anon_vma_chain, struct anon_vma_chain, same_vma);
+	/* dst's list is src's, in the same order; every AVC is in its tree */
+	d = list_first_entry(&dst->anon_vma_chain, struct anon_vma_chain, same_vma);
 	list_for_each_entry(s, &src->anon_vma_chain, same_vma) {
 		assert_ptr_equal(d->anon_vma, s->anon_vma);
 		assert_ptr_equal(d->vma, dst);
 		assert_true(anon_vma_interval_tree_contains(&d->anon_vma->rb_root, d));
-		d = list_entry(d->same_vma.prev, struct anon_vma_chain, same_vma);
+		d = list_entry(d->same_vma.next, struct anon_vma_chain, same_vma);
 	}
 	snap(vm, &after);
 	assert_int_equal(before.nr, after.nr);
@@ -873,11 +873,11 @@ static void test_reuse_needs_at_most_one_child(void **state)
 }
 
 /*
- * Which ancestor a fork reuses when several qualify. Chains are built by clone as src's
- * list reversed with the child's own anon_vma in front, and the reuse check walks dst
- * back to front (src's order), so for x = fork(fork(fork(a))) the chain reads x, c, r, g
- * and, with c's and g's processes gone, c is taken (g would be if the walk ran the other
- * way).
+ * Which ancestor a fork reuses when several qualify. Clone keeps src's order and fork puts
+ * the child's own anon_vma in front, so for x = fork(fork(fork(p))) the chain reads
+ * x, g, c, r: newest first, the root last. The reuse check walks it back to front, so with
+ * c's and g's processes gone the oldest eligible one, c, is taken (g would be if the walk
+ * ran the other way; r has its self link and a child, so it never qualifies).
  */
 static void test_reuse_choice_order(void **state)
 {
@@ -900,9 +900,9 @@ static void test_reuse_choice_order(void **state)
 	xa = vma_lookup_test(x, BASE);
 	xav = xa->anon_vma;
 	expect[0] = xav;
-	expect[1] = cav;
-	expect[2] = r;
-	expect[3] = gav;
+	expect[1] = gav;
+	expect[2] = cav;
+	expect[3] = r;
 	list_for_each_entry(avc, &xa->anon_vma_chain, same_vma)
 		assert_ptr_equal(avc->anon_vma, expect[i++]);
 
