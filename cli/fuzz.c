@@ -55,9 +55,12 @@ static unsigned long gen_addr(struct gen *g)
 {
 	unsigned long base = rnd(g, 8) ? ARENA_START : ARENA_START + FAR_OFFSET;
 
-	if (g->nr_regions && rnd(g, 10) < 7) {
+	if (g->nr_regions && rnd(g, 10) < 8) {
 		int r = (int)rnd(g, g->nr_regions);
 
+		/* now and then just past a range: new neighbours are where merges happen */
+		if (rnd(g, 5) == 0)
+			return g->region_addr[r] + g->region_pages[r] * SCRIPT_PAGE;
 		return g->region_addr[r] + rnd(g, g->region_pages[r]) * SCRIPT_PAGE;
 	}
 	return base + rnd(g, WINDOW_PAGES) * SCRIPT_PAGE;

@@ -26,10 +26,13 @@ extern "C" {
 #define ANONVM_PAGE_SIZE 4096UL
 #define ANONVM_PAGE_SHIFT 12
 
-struct anonvm;    /* one modelled machine: RAM, swap, the rmap design, its processes */
+struct anonvm;    /* one modelled machine: RAM, the rmap design, its processes */
 struct anonvm_mm; /* one process's address space */
 
-/* Reverse-map designs (DESIGN.md layer 6). */
+/*
+ * Reverse-map designs (DESIGN.md layer 6). Only ANONVM_RMAP_LINUX is implemented so far;
+ * anonvm_create returns -EINVAL for the others.
+ */
 enum anonvm_rmap_design {
 	ANONVM_RMAP_LINUX = 0, /* anon_vma_chain + interval tree + reuse (Linux 6.18) */
 	ANONVM_RMAP_NOREUSE,   /* 2.6.34 - 3.18: no anon_vma reuse at fork */
