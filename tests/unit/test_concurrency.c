@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * test_concurrency.c: the public API from several threads at once, as the header allows.
+ * Two threads fault pages in (writes and reads, per-VMA locks first), one changes the layout
+ * of the same address space (mmap, mprotect, munmap, madvise DONTNEED), one forks and exits
+ * children, for a fixed number of rounds. Afterwards the validator must pass and, once the
+ * machine is gone, nothing may be left. Run under TSan by `make check` (check-tsan).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "anonvm/anonvm.h"
+
+#define BASE 0x100000000000UL
+#define PAGES 64UL
+#define ROUNDS 40000
+
+struct shared {
+	struct anonvm *vm;
+	struct anonvm_mm *mm;
+};
+
+static uint64_t next(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static unsigned long page_addr(uint64_t *s)
+{
+	return BASE + (next(s) % PAGES) * ANONVM_PAGE_SIZE;
+}
+
+/* Writes and reads: SIGSEGV (-EFAULT) is expected where the layout thread unmapped. */
+static void *toucher(void *arg)
+{
+	struct shared *sh = arg;
+	uint64_t seed = (uintptr_t)&seed | 1;
+	unsigned char buf[64];
+
+	anonvm_thread_register();
+	for (int i = 0; i < ROUNDS; i++) {
+		unsigned long a = page_addr(&seed);
+		int ret = next(&seed) & 1 ? anonvm_write(sh->mm, a, buf, sizeof(buf), NULL)
+					  : anonvm_read(sh->mm, a, buf, sizeof(buf), NULL);
+
+		assert_true(ret == 0 || ret == -EFAULT);
+	}
+	anonvm_thread_unregister();
+	return NULL;
+}
+
+static void *layout(void *arg)
+{
+	static const int prots[] = { ANONVM_PROT_READ | ANONVM_PROT_WRITE, ANONVM_PROT_READ, 0 };
+	struct shared *sh = arg;
+	uint64_t seed = 0x9e3779b97f4a7c15ULL;
+	unsigned long addr;
+
+	anonvm_thread_register();
+	for (int i = 0; i < ROUNDS; i++) {
+		unsigned long a = page_addr(&seed), len = (1 + next(&seed) % 8) * ANONVM_PAGE_SIZE;
+		int ret;
+
+		if (a + len > BASE + PAGES * ANONVM_PAGE_SIZE)
+			len = BASE + PAGES * ANONVM_PAGE_SIZE - a;
+		switch (next(&seed) % 4) {
+		case 0:
+			ret = anonvm_mmap(sh->mm, a, len, ANONVM_PROT_READ | ANONVM_PROT_WRITE,
+					  ANONVM_MAP_PRIVATE | ANONVM_MAP_FIXED | ANONVM_MAP_NORESERVE,
+					  &addr);
+			break;
+		case 1:
+			ret = anonvm_mprotect(sh->mm, a, len, prots[next(&seed) % 3]);
+			break;
+		case 2:
+			ret = anonvm_munmap(sh->mm, a, len);
+			break;
+		default:
+			ret = anonvm_madvise(sh->mm, a, len, ANONVM_MADV_DONTNEED);
+			break;
+		}
+		assert_true(ret == 0 || ret == -ENOMEM); /* ENOMEM: a hole (mprotect, madvise) */
+	}
+	anonvm_thread_unregister();
+	return NULL;
+}
+
+static void *forker(void *arg)
+{
+	struct shared *sh = arg;
+
+	anonvm_thread_register();
+	for (int i = 0; i < ROUNDS / 20; i++) {
+		struct anonvm_mm *child;
+		unsigned char b = 0;
+
+		assert_int_equal(anonvm_fork(sh->mm, &child), 0);
+		anonvm_write(child, BASE, &b, 1, NULL);
+		anonvm_exit(child);
+	}
+	anonvm_thread_unregister();
+	return NULL;
+}
+
+static void test_threads(void **state)
+{
+	struct shared sh;
+	struct anonvm_config cfg;
+	struct anonvm_live live;
+	pthread_t t[4];
+	unsigned long addr;
+
+	(void)state;
+	anonvm_config_default(&cfg);
+	cfg.ram_bytes = 64UL << 20;
+	assert_int_equal(anonvm_create(&cfg, &sh.vm), 0);
+	assert_int_equal(anonvm_mm_new(sh.vm, &sh.mm), 0);
+	assert_int_equal(anonvm_mmap(sh.mm, BASE, PAGES * ANONVM_PAGE_SIZE,
+				     ANONVM_PROT_READ | ANONVM_PROT_WRITE,
+				     ANONVM_MAP_PRIVATE | ANONVM_MAP_FIXED | ANONVM_MAP_NORESERVE,
+				     &addr),
+			 0);
+	assert_int_equal(pthread_create(&t[0], NULL, toucher, &sh), 0);
+	assert_int_equal(pthread_create(&t[1], NULL, toucher, &sh), 0);
+	assert_int_equal(pthread_create(&t[2], NULL, layout, &sh), 0);
+	assert_int_equal(pthread_create(&t[3], NULL, forker, &sh), 0);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	assert_int_equal(anonvm_check(sh.vm, stderr), 0);
+	anonvm_destroy(sh.vm);
+	anonvm_quiesce();
+	anonvm_live_objects(&live);
+	assert_int_equal(live.mm | live.vma | live.maple_node | live.anon_vma | live.avc |
+				 live.folio | live.pgtable | live.shmem | live.other,
+			 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_threads),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
