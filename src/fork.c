@@ -100,7 +100,7 @@ dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm, unsigned long *stop)
 		} else if (anon_vma_fork(tmp, mpnt)) {
 			goto out_free_vma;
 		}
-		tmp->vm_flags &= ~VM_LOCKED;
+		vm_flags_clear(tmp, VM_LOCKED);
 		/* the same range as the entry it replaces: one pointer written */
 		if (mas_store_gfp(&mas, tmp))
 			goto out_unlink_anon;

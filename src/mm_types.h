@@ -80,7 +80,7 @@ struct vm_area_struct {
 	unsigned long vm_start; /* mmap_lock W + vma W */
 	unsigned long vm_end;   /* mmap_lock W + vma W; exclusive */
 	struct mm_struct *vm_mm;
-	unsigned long vm_flags; /* mmap_lock W + vma W */
+	unsigned long vm_flags; /* mmap_lock W + vma W, through vm_flags_reset/set/clear */
 	unsigned long vm_pgoff; /* mmap_lock W + vma W; in pages */
 	struct shmem_file *vm_file; /* shared anonymous mappings: a reference; else NULL */
 	/*
@@ -206,6 +206,32 @@ static inline unsigned long linear_page_index(const struct vm_area_struct *vma,
 					      unsigned long addr)
 {
 	return vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+}
+
+/*
+ * vm_flags changes under mmap_lock W with the VMA write-locked, but reverse-map walks read it
+ * holding only the anon_vma lock (folio_referenced: VM_LOCKED). As in the kernel, writers go
+ * through these helpers; here they are relaxed atomic stores, and such readers use
+ * vma_flags_racy().
+ */
+static inline void vm_flags_reset(struct vm_area_struct *vma, unsigned long flags)
+{
+	__atomic_store_n(&vma->vm_flags, flags, __ATOMIC_RELAXED);
+}
+
+static inline void vm_flags_set(struct vm_area_struct *vma, unsigned long flags)
+{
+	vm_flags_reset(vma, vma->vm_flags | flags);
+}
+
+static inline void vm_flags_clear(struct vm_area_struct *vma, unsigned long flags)
+{
+	vm_flags_reset(vma, vma->vm_flags & ~flags);
+}
+
+static inline unsigned long vma_flags_racy(const struct vm_area_struct *vma)
+{
+	return __atomic_load_n(&vma->vm_flags, __ATOMIC_RELAXED);
 }
 
 /* The public handle of an address space is its mm_struct. */

@@ -419,7 +419,7 @@ __mmap_new_vma(struct mmap_state *map, struct vm_area_struct **vmap)
 	if (!vma)
 		return -ENOMEM;
 	vma_set_range(vma, map->addr, map->end, map->pgoff);
-	vma->vm_flags = map->vm_flags;
+	vm_flags_reset(vma, map->vm_flags);
 	if (vma_iter_prealloc(&mas, map->addr, map->end, vma))
 		goto out_free_vma;
 	if (map->vm_flags & VM_SHARED) {
@@ -449,7 +449,7 @@ static void __mmap_complete(struct mmap_state *map, struct vm_area_struct *vma)
 	map->mm->total_vm += map->pglen;
 	/* a new (or grown) VMA is soft-dirty: trackers must see the range as new */
 	vma_start_write(vma);
-	vma->vm_flags |= VM_SOFTDIRTY;
+	vm_flags_set(vma, VM_SOFTDIRTY);
 }
 
 static unsigned long __mmap_region(struct mm_struct *mm, unsigned long addr, unsigned long len,

@@ -53,7 +53,7 @@ mprotect_fixup(struct vm_area_struct *vma, struct vm_area_struct **pprev, unsign
 	*pprev = vma;
 
 	vma_start_write(vma);
-	vma->vm_flags = newflags;
+	vm_flags_reset(vma, newflags);
 	change_protection(vma, start, end, newflags);
 	return 0;
 }

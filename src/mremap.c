@@ -182,7 +182,7 @@ static void unmap_source_vma(struct vma_remap_struct *vrm)
 
 	if (accountable_move) {
 		vma_start_write(vma);
-		vma->vm_flags &= ~VM_ACCOUNT;
+		vm_flags_clear(vma, VM_ACCOUNT);
 	}
 	vrm->vma = NULL;
 	if (do_vmi_munmap(mm, addr, vrm->old_len) || !accountable_move)
@@ -190,12 +190,12 @@ static void unmap_source_vma(struct vma_remap_struct *vrm)
 	if (vm_start < addr) {
 		find_vma_prev(mm, addr, &prev);
 		vma_start_write(prev);
-		prev->vm_flags |= VM_ACCOUNT;
+		vm_flags_set(prev, VM_ACCOUNT);
 	}
 	if (vm_end > end) {
 		next = find_vma(mm, end);
 		vma_start_write(next);
-		next->vm_flags |= VM_ACCOUNT;
+		vm_flags_set(next, VM_ACCOUNT);
 	}
 }
 

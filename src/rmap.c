@@ -693,20 +693,21 @@ static bool folio_referenced_one(struct folio *folio, struct vm_area_struct *vma
 {
 	struct referenced_arg *ra = arg;
 	struct anonvm *vm = vma->vm_mm->vm;
+	unsigned long vm_flags = vma_flags_racy(vma); /* no mmap_lock here */
 	int young;
 
 	count_vm_event(vm, rmap_ptes_probed);
-	young = folio_pte_clear_young(folio, vma, address, !(vma->vm_flags & VM_LOCKED));
+	young = folio_pte_clear_young(folio, vma, address, !(vm_flags & VM_LOCKED));
 	if (young < 0)
 		return true;
 	count_vm_event(vm, rmap_mappings_found);
-	if (vma->vm_flags & VM_LOCKED) {
+	if (vm_flags & VM_LOCKED) {
 		ra->vm_flags |= VM_LOCKED;
 		return false; /* an mlocked folio is not reclaimed: stop */
 	}
 	if (young) {
 		ra->referenced++;
-		ra->vm_flags |= vma->vm_flags & ~VM_LOCKED;
+		ra->vm_flags |= vm_flags & ~VM_LOCKED;
 	}
 	return --ra->mapcount > 0; /* every mapping found: stop */
 }

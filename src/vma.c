@@ -157,7 +157,7 @@ struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig)
 	if (!new)
 		return NULL;
 	vma_set_range(new, orig->vm_start, orig->vm_end, orig->vm_pgoff);
-	new->vm_flags = orig->vm_flags;
+	vm_flags_reset(new, orig->vm_flags);
 	new->vm_file = orig->vm_file;
 	new->anon_vma = orig->anon_vma;
 	return new;

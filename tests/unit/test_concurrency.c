@@ -3,7 +3,9 @@
  * test_concurrency.c: the public API from several threads at once, as the header allows.
  * Two threads fault pages in (writes and reads, per-VMA locks first), one changes the layout
  * of the same address space (mmap, mprotect, munmap, madvise DONTNEED), one forks and exits
- * children, for a fixed number of rounds. Afterwards the validator must pass and, once the
+ * children, and one runs reclaim's referenced walk (folio_referenced: folio lock, the
+ * anon_vma found under RCU, its root read-locked) on whatever page it finds, while the
+ * anon_vmas come and go, for a fixed number of rounds. Afterwards the validator must pass and, once the
  * machine is gone, nothing may be left. Run under TSan by `make check` (check-tsan).
  */
 #include <errno.h>
@@ -112,12 +114,30 @@ static void *forker(void *arg)
 	return NULL;
 }
 
+/* The rmap walk from pages that may be unmapped, COWed or freed while it looks. */
+static void *walker(void *arg)
+{
+	struct shared *sh = arg;
+	uint64_t seed = 0x2545f4914f6cdd1dULL;
+
+	anonvm_thread_register();
+	for (int i = 0; i < ROUNDS; i++) {
+		struct anonvm_referenced r;
+		int ret = anonvm_page_referenced(sh->mm, page_addr(&seed), &r);
+
+		assert_true(ret == 0 || ret == -ENOENT);
+		assert_true(ret || r.referenced >= -1);
+	}
+	anonvm_thread_unregister();
+	return NULL;
+}
+
 static void test_threads(void **state)
 {
 	struct shared sh;
 	struct anonvm_config cfg;
 	struct anonvm_live live;
-	pthread_t t[4];
+	pthread_t t[5];
 	unsigned long addr;
 
 	(void)state;
@@ -134,7 +154,8 @@ static void test_threads(void **state)
 	assert_int_equal(pthread_create(&t[1], NULL, toucher, &sh), 0);
 	assert_int_equal(pthread_create(&t[2], NULL, layout, &sh), 0);
 	assert_int_equal(pthread_create(&t[3], NULL, forker, &sh), 0);
-	for (int i = 0; i < 4; i++)
+	assert_int_equal(pthread_create(&t[4], NULL, walker, &sh), 0);
+	for (int i = 0; i < 5; i++)
 		pthread_join(t[i], NULL);
 	assert_int_equal(anonvm_check(sh.vm, stderr), 0);
 	anonvm_destroy(sh.vm);
