@@ -228,9 +228,9 @@ int model_run(const struct script *s, const struct run_opts *o)
 		if (ret == 1 || ret == 2) {
 			status = ret;
 		} else if (ret == -ENOSYS) {
-			fprintf(o->err, "%s:%d: error: %s %s is not modelled yet\n", s->path, op->line,
-				op_name(op->kind),
-				op->kind == OP_MADVISE ? "(this advice)" : "");
+			fprintf(o->err, "%s:%d: error: %s%s%s is not modelled yet\n", s->path, op->line,
+				op_name(op->kind), op->kind == OP_MADVISE ? " " : "",
+				op->kind == OP_MADVISE ? advice_word(op->advice) : "");
 			status = 2;
 		} else if (ret && (op->kind == OP_DUMP || op->kind == OP_DOT || op->kind == OP_SPAWN)) {
 			fprintf(o->err, "%s:%d: error: %s failed: %s\n", s->path, op->line,

@@ -476,7 +476,7 @@ bool script_needs_pages(const struct script *s)
 	return false;
 }
 
-static const char *advice_word(int advice)
+const char *advice_word(int advice)
 {
 	for (const struct advice_name *a = script_advices; a->name; a++)
 		if (a->advice == advice)

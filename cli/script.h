@@ -48,6 +48,8 @@ struct advice_name {
 	int advice;
 };
 extern const struct advice_name script_advices[];
+/* The script word of a MADV_* value ("dontneed"), "?" when it has none. */
+const char *advice_word(int advice);
 
 struct op {
 	enum op_kind kind;
