@@ -15,13 +15,12 @@
 /* One script: 0 all runs clean, 1 a failure (reported), 2 the script is unusable. */
 static int sweep(const char *path, long step, unsigned long *runs, FILE *quiet)
 {
+	unsigned long first = *runs;
 	struct script s;
 	int ret = 0;
 
 	if (script_parse_file(path, &s, stderr))
 		return 2;
-	unsigned long first = *runs;
-
 	for (long n = 1;; n += step) {
 		bool injected = false;
 		char *out = NULL;
@@ -68,8 +67,9 @@ int cmd_inject(int argc, char **argv)
 						  { "help", no_argument, NULL, 'h' },
 						  { NULL, 0, NULL, 0 } };
 	unsigned long runs = 0;
-	int c, passed = 0, failed = 0;
+	int c, r = 0, passed = 0, failed = 0;
 	long step = 1;
+	FILE *quiet;
 	char *end;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -91,18 +91,17 @@ int cmd_inject(int argc, char **argv)
 		inject_usage(stderr);
 		return 2;
 	}
-	FILE *quiet = fopen("/dev/null", "w");
-
+	quiet = fopen("/dev/null", "w");
 	if (!quiet)
 		return 2;
-	for (int i = optind; i < argc; i++) {
-		int r = sweep(argv[i], step, &runs, quiet);
-
-		if (r == 2)
-			return 2;
-		r ? failed++ : passed++;
+	for (int i = optind; i < argc && r != 2; i++) {
+		r = sweep(argv[i], step, &runs, quiet);
+		if (r != 2)
+			r ? failed++ : passed++;
 	}
 	fclose(quiet);
+	if (r == 2)
+		return 2;
 	printf("inject: %lu runs\n%d passed, %d failed\n", runs, passed, failed);
 	return failed ? 1 : 0;
 }

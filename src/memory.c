@@ -71,8 +71,7 @@ static int vmf_anon_prepare(struct vm_area_struct *vma, unsigned int flags)
 	struct mm_struct *mm = vma->vm_mm;
 	int ret;
 
-	/* another fault may be publishing it (rmap.h: anon_vma_prepare) */
-	if (__atomic_load_n(&vma->anon_vma, __ATOMIC_ACQUIRE))
+	if (vma_anon_vma_acquire(vma))
 		return 0;
 	if ((flags & FAULT_FLAG_VMA_LOCK) && !mmap_read_trylock(mm))
 		return -EAGAIN;

@@ -234,6 +234,15 @@ static inline unsigned long vma_flags_racy(const struct vm_area_struct *vma)
 	return __atomic_load_n(&vma->vm_flags, __ATOMIC_RELAXED);
 }
 
+/*
+ * vma->anon_vma read without the lock that orders it: a fault publishes it with a release
+ * store under page_table_lock while another fault in the same VMA may be looking.
+ */
+static inline struct anon_vma *vma_anon_vma_acquire(const struct vm_area_struct *vma)
+{
+	return __atomic_load_n(&vma->anon_vma, __ATOMIC_ACQUIRE);
+}
+
 /* The public handle of an address space is its mm_struct. */
 static inline struct mm_struct *mm_of(struct anonvm_mm *handle)
 {

@@ -108,13 +108,10 @@ static inline const struct rmap_ops *vma_rmap(const struct vm_area_struct *vma)
 	return vma->vm_mm->vm->rmap;
 }
 
-/*
- * Give vma an anon_vma (§2.1). 0 or -ENOMEM. The fast path reads vma->anon_vma without a
- * lock while another fault may be publishing it (a release store under page_table_lock).
- */
+/* Give vma an anon_vma (§2.1). 0 or -ENOMEM. */
 static inline int __attribute__((warn_unused_result)) anon_vma_prepare(struct vm_area_struct *vma)
 {
-	if (__atomic_load_n(&vma->anon_vma, __ATOMIC_ACQUIRE))
+	if (vma_anon_vma_acquire(vma))
 		return 0;
 	return vma_rmap(vma)->prepare(vma);
 }
