@@ -24,8 +24,9 @@
  * The coordinator waits on the socket and the pidfd together, so a dead worker is seen, and
  * gives up after KWORKER_TIMEOUT_MS.
  *
- * Dumps read, per live worker, /proc/PID/maps (arena VMAs), /proc/PID/pagemap (one pread
- * per VMA, in chunks of KPM_CHUNK entries), /proc/kpageflags and /proc/kpagecount per
+ * Dumps read, per live worker, /proc/PID/maps (arena VMAs), /proc/PID/pagemap (the regions
+ * with present or swapped pages found by the PAGEMAP_SCAN ioctl, then one pread per region
+ * in chunks of KPM_CHUNK entries), /proc/kpageflags and /proc/kpagecount per
  * present page, and /proc/PID/mem for the bytes of present non-zero pages only (so nothing
  * is faulted in). Between commands every worker is blocked in recv(): the system is still.
  *
@@ -40,6 +41,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
@@ -56,6 +58,21 @@
 #define WORKER_FD 3
 #define KWORKER_TIMEOUT_MS (120 * 1000)
 #define KPM_CHUNK 65536UL /* pagemap entries per pread */
+#define KPM_REGIONS 1024  /* regions per PAGEMAP_SCAN */
+
+/* PAGEMAP_SCAN (include/uapi/linux/fs.h, Linux 6.7; Debian 12's headers predate it) */
+#ifndef PAGEMAP_SCAN
+#define PAGE_IS_PRESENT (1 << 3)
+#define PAGE_IS_SWAPPED (1 << 4)
+struct page_region {
+	uint64_t start, end, categories;
+};
+struct pm_scan_arg {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+#define PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg)
+#endif
 
 /* /proc/PID/pagemap and /proc/kpageflags bits (Documentation/admin-guide/mm/pagemap.rst) */
 #define PM_PRESENT (1ULL << 63)
@@ -97,6 +114,7 @@ struct kctx {
 	int cpu;
 	int old_subreaper;  /* -1 until set */
 	uint64_t *pm;	    /* KPM_CHUNK pagemap entries */
+	struct page_region *regions; /* KPM_REGIONS of a PAGEMAP_SCAN */
 	unsigned char *buf; /* one page */
 };
 
@@ -605,16 +623,17 @@ static int kernel_page(struct kctx *k, int mem, const struct canon_vma *v, unsig
 	return 0;
 }
 
-static int kernel_snapshot_vma(struct kctx *k, int pagemap, int mem, const struct canon_vma *v,
-			       struct canon_proc *p)
+/* Pages [addr, end) of v from /proc/PID/pagemap, chunk by chunk; present ones recorded. */
+static int kernel_snapshot_range(struct kctx *k, int pagemap, int mem, const struct canon_vma *v,
+				 unsigned long addr, unsigned long end, struct canon_proc *p)
 {
-	unsigned long addr = v->start, nr;
 	struct canon_page pg;
+	unsigned long nr;
 	ssize_t n;
 	int ret;
 
-	for (; addr < v->end; addr += nr * SCRIPT_PAGE) {
-		nr = (v->end - addr) / SCRIPT_PAGE;
+	for (; addr < end; addr += nr * SCRIPT_PAGE) {
+		nr = (end - addr) / SCRIPT_PAGE;
 		nr = nr < KPM_CHUNK ? nr : KPM_CHUNK;
 		n = pread(pagemap, k->pm, nr * sizeof(*k->pm), addr / SCRIPT_PAGE * sizeof(*k->pm));
 		if (n != (ssize_t)(nr * sizeof(*k->pm)))
@@ -628,6 +647,44 @@ static int kernel_snapshot_vma(struct kctx *k, int pagemap, int mem, const struc
 			if (ret)
 				return ret;
 		}
+	}
+	return 0;
+}
+
+/*
+ * The present pages of v. PAGEMAP_SCAN (Linux 6.7+) finds the regions that hold present or
+ * swapped pages, skipping empty page tables, so a dump costs what is mapped and not the
+ * VMA's size; pagemap is then read for those regions only. Without the ioctl, all of v.
+ */
+static int kernel_snapshot_vma(struct kctx *k, int pagemap, int mem, const struct canon_vma *v,
+			       struct canon_proc *p)
+{
+	struct pm_scan_arg arg = {
+		.size = sizeof(arg),
+		.start = v->start,
+		.end = v->end,
+		.vec = (uintptr_t)k->regions,
+		.vec_len = KPM_REGIONS,
+		.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+		.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+	};
+	int nr, ret;
+
+	while (arg.start < arg.end) {
+		nr = ioctl(pagemap, PAGEMAP_SCAN, &arg);
+		if (nr < 0 && arg.start == v->start && (errno == ENOTTY || errno == EINVAL))
+			return kernel_snapshot_range(k, pagemap, mem, v, v->start, v->end, p);
+		if (nr < 0)
+			return -errno;
+		for (int i = 0; i < nr; i++) {
+			ret = kernel_snapshot_range(k, pagemap, mem, v, k->regions[i].start,
+						    k->regions[i].end, p);
+			if (ret)
+				return ret;
+		}
+		if (arg.walk_end <= arg.start)
+			return -EIO;
+		arg.start = arg.walk_end;
 	}
 	return 0;
 }
@@ -783,7 +840,8 @@ static int kernel_setup(struct kctx *k)
 	k->procs = calloc(k->s->nr_names + 1, sizeof(*k->procs));
 	k->pm = malloc(KPM_CHUNK * sizeof(*k->pm));
 	k->buf = malloc(SCRIPT_PAGE);
-	if (!k->w || !k->procs || !k->pm || !k->buf) {
+	k->regions = malloc(KPM_REGIONS * sizeof(*k->regions));
+	if (!k->w || !k->procs || !k->pm || !k->buf || !k->regions) {
 		fprintf(err, "anonvm: out of memory\n");
 		return -ENOMEM;
 	}
@@ -824,6 +882,7 @@ static void kernel_teardown(struct kctx *k)
 	free(k->procs);
 	free(k->pm);
 	free(k->buf);
+	free(k->regions);
 }
 
 int kernel_run(const struct script *s, const struct run_opts *opts)

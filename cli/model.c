@@ -52,11 +52,12 @@ static int model_dump(struct model *m, int line)
 			ret = canon_add_vma(&cp[nr], vi.start, vi.end, perms);
 			for (unsigned long a = start; a < end && !ret; a += ANONVM_PAGE_SIZE) {
 				struct anonvm_page_info pi;
-				struct canon_page pg = { .addr = a };
+				struct canon_page pg;
 
-				ret = anonvm_page_query(mm, a, &pi);
-				if (ret || pi.kind == ANONVM_PAGE_NONE)
-					continue;
+				/* present pages only: the cost follows them, not the VMA's size */
+				if (anonvm_page_next(mm, a, end, &a, &pi))
+					break;
+				pg = (struct canon_page){ .addr = a };
 				switch (pi.kind) {
 				case ANONVM_PAGE_ZERO:
 					pg.kind = CP_ZERO;

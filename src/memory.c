@@ -844,32 +844,74 @@ int anonvm_page_referenced(struct anonvm_mm *handle, unsigned long addr,
 	return 0;
 }
 
+/* What a page query reports of the PTE fw found (PTE lock held). */
+static void page_info_fill(const struct folio_walk *fw, struct anonvm_page_info *info)
+{
+	struct folio *folio = fw->folio;
+
+	memset(info, 0, sizeof(*info));
+	if (is_swap_pte(fw->pte)) {
+		info->kind = ANONVM_PAGE_SWAP;
+		info->anon_exclusive = pte_swp_exclusive(fw->pte);
+	} else if (folio) {
+		info->kind = is_zero_folio(folio) ? ANONVM_PAGE_ZERO :
+			     folio_test_anon(folio) ? ANONVM_PAGE_ANON : ANONVM_PAGE_SHMEM;
+		info->frame = pte_pfn(fw->pte);
+		info->mapcount = atomic_load(&folio->mapcount);
+		info->anon_exclusive = folio_test_flag(folio, PG_anon_exclusive);
+		info->writable = pte_write(fw->pte);
+		info->young = pte_young(fw->pte);
+		info->dirty = pte_dirty(fw->pte);
+		info->data = folio_address(fw->mm->vm->ram, folio);
+	}
+}
+
 int anonvm_page_query(struct anonvm_mm *handle, unsigned long addr,
 		      struct anonvm_page_info *info)
 {
 	struct mm_struct *mm = mm_of(handle);
 	struct folio_walk fw;
-	struct folio *folio;
 
 	memset(info, 0, sizeof(*info));
 	if (addr >= TASK_SIZE)
 		return -EINVAL;
 	folio_walk_start(&fw, mm, addr);
-	folio = fw.folio;
-	if (is_swap_pte(fw.pte)) {
-		info->kind = ANONVM_PAGE_SWAP;
-		info->anon_exclusive = pte_swp_exclusive(fw.pte);
-	} else if (folio) {
-		info->kind = is_zero_folio(folio) ? ANONVM_PAGE_ZERO :
-			     folio_test_anon(folio) ? ANONVM_PAGE_ANON : ANONVM_PAGE_SHMEM;
-		info->frame = pte_pfn(fw.pte);
-		info->mapcount = atomic_load(&folio->mapcount);
-		info->anon_exclusive = folio_test_flag(folio, PG_anon_exclusive);
-		info->writable = pte_write(fw.pte);
-		info->young = pte_young(fw.pte);
-		info->dirty = pte_dirty(fw.pte);
-		info->data = folio_address(mm->vm->ram, folio);
-	}
+	page_info_fill(&fw, info);
 	folio_walk_end(&fw);
 	return 0;
+}
+
+static int found_pte(pte_t *ptep, unsigned long addr, void *arg)
+{
+	*(unsigned long *)arg = addr;
+	return 1;
+}
+
+int anonvm_page_next(struct anonvm_mm *handle, unsigned long addr, unsigned long end,
+		     unsigned long *addrp, struct anonvm_page_info *info)
+{
+	struct mm_struct *mm = mm_of(handle);
+	unsigned long found = 0;
+	struct folio_walk fw;
+	int ret;
+
+	memset(info, 0, sizeof(*info));
+	if (end > TASK_SIZE)
+		end = TASK_SIZE;
+	addr &= PAGE_MASK;
+	if (addr >= end)
+		return -ENOENT;
+	fw.mm = mm;
+	mmap_read_lock(mm);
+	spin_lock(&mm->page_table_lock);
+	/* walk_ptes visits only the tables present: the cost follows what is mapped */
+	ret = walk_ptes(mm, addr, PAGE_ALIGN(end), found_pte, &found);
+	if (ret) {
+		fw.pte = *pte_offset(mm, found);
+		fw.folio = pte_present(fw.pte) ? pte_folio(mm->vm->ram, fw.pte) : NULL;
+		page_info_fill(&fw, info);
+		*addrp = found;
+	}
+	folio_walk_end(&fw);
+	return ret ? 0 : -ENOENT;
 }

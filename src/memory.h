@@ -14,6 +14,7 @@
 #include "mm_types.h"
 #include "pgtable.h"
 #include "phys.h"
+#include "xarray.h"
 
 /* Physical memory of a machine: 0 or -ENOMEM. */
 int ram_init(struct anonvm *vm) __attribute__((warn_unused_result));
@@ -129,9 +130,9 @@ int folio_pte_clear_young(struct folio *folio, struct vm_area_struct *vma, unsig
 struct shmem_file {
 	atomic_int refcount;   /* vm_file references */
 	struct ram *ram;
-	spinlock_t lock;       /* pages[] */
+	spinlock_t lock;       /* pages */
 	unsigned long nr_pages; /* size of the object; fixed */
-	struct folio **pages;  /* page cache by pgoff, one reference each; lock */
+	struct xarray pages;   /* page cache by pgoff, one reference each (sparse); lock */
 };
 
 /* Give a new shared anonymous VMA its object (vma->vm_file, one reference). 0 or -ENOMEM. */
@@ -140,6 +141,11 @@ struct shmem_file *shmem_file_get(struct shmem_file *file);
 void shmem_file_put(struct shmem_file *file);
 /* The cached page at pgoff, or NULL. Valid while the caller holds a reference of file. */
 struct folio *shmem_find_folio(struct shmem_file *file, unsigned long pgoff);
+/*
+ * Drop the cached pages of [start, end) (page offsets): fallocate(PUNCH_HOLE) after the
+ * caller unmapped them from every VMA (MADV_REMOVE). Time follows the pages present.
+ */
+void shmem_punch_hole(struct shmem_file *file, unsigned long start, unsigned long end);
 /* The page at pgoff, allocated zeroed when absent. 0, -ENOMEM, -EIO (SIGBUS) beyond the size. */
 int shmem_get_folio(struct shmem_file *file, unsigned long pgoff, struct folio **foliop)
 	__attribute__((warn_unused_result));

@@ -134,6 +134,14 @@ struct anonvm_page_info {
 };
 
 int anonvm_page_query(struct anonvm_mm *mm, unsigned long addr, struct anonvm_page_info *info);
+/*
+ * The first page at or above addr and below end that is not ANONVM_PAGE_NONE: 0 with *addrp
+ * its address and *info as anonvm_page_query gives it, or -ENOENT when there is none. Its
+ * cost follows the page tables present, not the length of the range (a dump of an empty
+ * 4 TiB mapping is immediate).
+ */
+int anonvm_page_next(struct anonvm_mm *mm, unsigned long addr, unsigned long end,
+		     unsigned long *addrp, struct anonvm_page_info *info);
 
 /*
  * The reverse-map walk of reclaim's referenced check (folio_referenced) on the anonymous page
