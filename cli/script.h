@@ -16,6 +16,8 @@
 #define ARENA_START 0x100000000000UL
 #define ARENA_END 0x200000000000UL
 #define SCRIPT_PAGE 4096UL
+#define SCRIPT_MAX_BYTES (64 << 20) /* the largest script file */
+#define SCRIPT_MAX_LINE 4096	    /* the longest line, in bytes */
 
 enum op_kind {
 	OP_SPAWN,
@@ -50,6 +52,8 @@ struct advice_name {
 extern const struct advice_name script_advices[];
 /* The script word of a MADV_* value ("dontneed"), "?" when it has none. */
 const char *advice_word(int advice);
+/* MADV_POPULATE_READ / _WRITE: advice that faults pages in. */
+bool script_advice_populates(int advice);
 
 struct op {
 	enum op_kind kind;
@@ -76,10 +80,14 @@ struct script {
 };
 
 /*
- * Parse a script. 0, or 2 after printing `PATH:LINE: error: WHAT` to err.
- * script_parse_text parses text as if read from path.
+ * Parse a script. 0, or 2 after printing `PATH:LINE: error: WHAT` (or `PATH: error: WHAT`
+ * when the file cannot be read or is too large) to err. script_parse_file reads path, or
+ * standard input when path is "-" (named "<stdin>" in messages); script_parse_buf parses
+ * len bytes of buf (which may hold NUL bytes: an error) and script_parse_text a string, as if
+ * read from path.
  */
 int script_parse_file(const char *path, struct script *s, FILE *err);
+int script_parse_buf(const char *path, const char *buf, size_t len, struct script *s, FILE *err);
 int script_parse_text(const char *path, const char *text, struct script *s, FILE *err);
 void script_free(struct script *s);
 
