@@ -123,20 +123,30 @@ pte_t ptep_get_and_clear(struct mm_struct *mm, unsigned long addr, pte_t *ptep)
 	return old;
 }
 
+/*
+ * The entries of t in [start, end). Only present tables are descended, and the scan of a
+ * table stops once it has met all of its nr_used entries: an entry inside the range is only
+ * changed or cleared during a walk, never made (move_pte makes them outside it), so a walk
+ * costs what is mapped, not the length of the range.
+ */
 static int walk_level(struct pt_table *t, int level, unsigned long start, unsigned long end,
 		      pte_fn_t fn, void *arg)
 {
+	unsigned int left = t->nr_used;
 	unsigned long addr, next;
 	int ret = 0;
 
-	for (addr = start; addr < end && !ret; addr = next) {
+	for (addr = start; addr < end && !ret && left; addr = next) {
 		unsigned int i = level_index(level, addr);
 
 		next = level_addr_end(level, addr, end);
 		if (level == PT_LEVEL_PTE) {
-			if (!pte_none(t->pte[i]))
+			if (!pte_none(t->pte[i])) {
+				left--;
 				ret = fn(&t->pte[i], addr, arg);
+			}
 		} else if (t->next[i]) {
+			left--;
 			ret = walk_level(t->next[i], level + 1, addr, next, fn, arg);
 		}
 	}
@@ -152,15 +162,17 @@ int walk_ptes(struct mm_struct *mm, unsigned long start, unsigned long end, pte_
 
 static void free_level(struct pt_table *t, int level, unsigned long start, unsigned long end)
 {
+	unsigned int left = t->nr_used; /* children not met yet: none beyond the last */
 	unsigned long addr, next;
 
-	for (addr = start; addr < end; addr = next) {
+	for (addr = start; addr < end && left; addr = next) {
 		unsigned int i = level_index(level, addr);
 		struct pt_table *child = t->next[i];
 
 		next = level_addr_end(level, addr, end);
 		if (!child)
 			continue;
+		left--;
 		if (level + 1 < PT_LEVEL_PTE)
 			free_level(child, level + 1, addr, next);
 		if (child->nr_used == 0) {
