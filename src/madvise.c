@@ -95,7 +95,7 @@ madvise_update_vma(unsigned long new_flags, struct madvise_behavior *madv)
 		return (int)PTR_ERR(vma);
 	madv->vma = vma;
 	vma_start_write(vma);
-	vma->vm_flags = new_flags;
+	vm_flags_reset(vma, new_flags);
 	return 0;
 }
 
