@@ -102,7 +102,7 @@ int cmd_diff(int argc, char **argv)
 	static const struct option longopts[] = { { "no-validate", no_argument, NULL, 'n' },
 						  { "help", no_argument, NULL, 'h' },
 						  { NULL, 0, NULL, 0 } };
-	bool validate = ANONVM_DEBUG > 0;
+	bool validate = anonvm_debug_level() >= 2;
 	int c, passed = 0, failed = 0, status = 0;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {

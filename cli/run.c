@@ -138,7 +138,7 @@ int cmd_run(int argc, char **argv)
 		{ "no-validate", no_argument, NULL, 'n' }, { "expect", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },       { NULL, 0, NULL, 0 }
 	};
-	bool kernel = false, validate = ANONVM_DEBUG > 0;
+	bool kernel = false, validate = anonvm_debug_level() >= 2;
 	const char *expect = NULL;
 	int c, status = 0;
 
