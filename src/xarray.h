@@ -20,6 +20,8 @@
 
 #include <stdbool.h>
 
+#include "compiler.h"
+
 #define XA_CHUNK_SHIFT 6
 #define XA_CHUNK_SIZE (1UL << XA_CHUNK_SHIFT)
 #define XA_CHUNK_MASK (XA_CHUNK_SIZE - 1)
@@ -52,8 +54,7 @@ void *xa_load(const struct xarray *xa, unsigned long index);
  * Store entry (not NULL) at index. Every node the store needs is allocated first: 0, -EBUSY
  * when index holds an entry already, or -ENOMEM; on an error the array is unchanged.
  */
-int xa_insert(struct xarray *xa, unsigned long index, void *entry)
-    __attribute__((warn_unused_result));
+int xa_insert(struct xarray *xa, unsigned long index, void *entry) __must_check;
 /* Remove and return the entry at index (NULL if none); frees the nodes left empty. */
 void *xa_erase(struct xarray *xa, unsigned long index);
 /*
