@@ -126,12 +126,25 @@ bool page_vma_mapped(struct folio *folio, struct vm_area_struct *vma, unsigned l
 int folio_pte_clear_young(struct folio *folio, struct vm_area_struct *vma, unsigned long address,
 			  bool clear_young);
 
+/*
+ * The overcommit policy and the commit charge (util.c): __vm_enough_memory charges pages
+ * to the commit charge and answers 0, or -ENOMEM (nothing charged) when the heuristic
+ * (vm.overcommit_memory = 0) refuses them; vm_unacct_memory gives a charge back.
+ */
+unsigned long totalram_pages(const struct anonvm *vm);
+unsigned long total_swap_pages(const struct anonvm *vm);
+int __vm_enough_memory(struct anonvm *vm, long pages) __must_check;
+void vm_acct_memory(struct anonvm *vm, long pages);
+void vm_unacct_memory(struct anonvm *vm, long pages);
+
 /* Shared anonymous mappings (shmem.c). */
 struct shmem_file {
 	atomic_int refcount;   /* vm_file references */
 	struct ram *ram;
+	struct anonvm *vm;     /* the machine whose commit it is charged to */
 	spinlock_t lock;       /* pages */
 	unsigned long nr_pages; /* size of the object; fixed */
+	unsigned long charged; /* pages charged to the commit (0 with MAP_NORESERVE) */
 	struct xarray pages;   /* page cache by pgoff, one reference each (sparse); lock */
 };
 

@@ -14,7 +14,9 @@
  * Invariants: mm->map_count == VMAs in mm->mm_mt (between operations);
  *   mm->total_vm == sum of vma_pages over the VMAs (except, as in Linux, after an mremap
  *   whose unmap of the source failed for lack of memory: then it counts the source twice);
- *   a private writable mapping without MAP_NORESERVE has VM_ACCOUNT (accountable_mapping);
+ *   a private writable mapping without MAP_NORESERVE has VM_ACCOUNT (accountable_mapping)
+ *   and its pages are charged to the commit (util.c: -ENOMEM when the overcommit heuristic
+ *   refuses them); munmap gives the charge back;
  *   a new VMA has VM_SOFTDIRTY; pgoff of a private anonymous mmap == addr >> PAGE_SHIFT,
  *   of a shared one 0 (offset in its own shmem object).
  * Locks: mmap_lock W for mmap/munmap (MAP_POPULATE faults afterwards under mmap_lock R);
@@ -211,6 +213,7 @@ static void vms_complete_munmap_vmas(struct vma_munmap_struct *vms)
 		return;
 	vms_clear_ptes(vms);
 	mm->total_vm -= vms->nr_pages;
+	vm_unacct_memory(mm->vm, vms->nr_accounted);
 	mt_for_each(&vms->mt_detach, vma, index, ULONG_MAX)
 		remove_vma(vma);
 	mt_destroy(&vms->mt_detach);
@@ -360,6 +363,8 @@ struct mmap_state {
 	unsigned long pgoff;
 	unsigned long pglen;
 	unsigned long vm_flags;
+	unsigned long charged;	/* pages charged to the commit for this mapping */
+	unsigned long replaced; /* charged pages of the VMAs it replaces, taken over */
 	struct vm_area_struct *prev, *next;
 	struct vma_munmap_struct vms; /* what MAP_FIXED replaces */
 };
@@ -402,8 +407,20 @@ static int __must_check __mmap_setup(struct mmap_state *map)
 	} else {
 		map->next = find_vma_prev(map->mm, map->addr, &map->prev);
 	}
-	if (accountable_mapping(map->vm_flags))
-		map->vm_flags |= VM_ACCOUNT; /* the commit limit itself is not modelled */
+	if (accountable_mapping(map->vm_flags)) {
+		/* private writable memory: charged, less what the mapping replaces */
+		map->charged = map->pglen - vms->nr_accounted;
+		if (map->charged) {
+			error = __vm_enough_memory(map->mm->vm, map->charged);
+			if (error) {
+				map->charged = 0;
+				return error;
+			}
+		}
+		map->replaced = vms->nr_accounted;
+		vms->nr_accounted = 0; /* the new mapping takes over their charge */
+		map->vm_flags |= VM_ACCOUNT;
+	}
 	vms_clear_ptes(vms);
 	return 0;
 }
@@ -479,6 +496,9 @@ static unsigned long __mmap_region(struct mm_struct *mm, unsigned long addr, uns
 	return addr;
 
 out_abort_munmap:
+	if (map.charged)
+		vm_unacct_memory(mm->vm, map.charged);
+	map.vms.nr_accounted = map.replaced; /* given back with them if they are gone */
 	vms_abort_munmap_vmas(&map.vms);
 	return error;
 }

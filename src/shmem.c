@@ -12,6 +12,8 @@
  *
  * Invariants:
  *   refcount == VMAs whose vm_file is this file (+ temporary references);
+ *   charged == nr_pages unless made with MAP_NORESERVE (then 0), held in the commit charge
+ *   (util.c) until the file is freed;
  *   pages[i] != NULL  =>  i < nr_pages, pages[i]->mapping == (uintptr_t)file,
  *                         pages[i]->index == i, and the cache holds one reference of pages[i];
  *   pages[i]->mapcount == PTEs mapping it (memory.c); size never changes (the kernel's i_size
@@ -29,14 +31,23 @@
 
 int shmem_zero_setup(struct vm_area_struct *vma)
 {
+	struct anonvm *vm = vma->vm_mm->vm;
+	unsigned long charged = vma->vm_flags & VM_NORESERVE ? 0 : vma_pages(vma);
 	struct shmem_file *file;
 
-	file = av_alloc(AV_OBJ_SHMEM, sizeof(*file));
-	if (!file)
+	/* shmem_acct_size: the whole object is charged unless MAP_NORESERVE */
+	if (charged && __vm_enough_memory(vm, charged))
 		return -ENOMEM;
+	file = av_alloc(AV_OBJ_SHMEM, sizeof(*file));
+	if (!file) {
+		vm_unacct_memory(vm, charged);
+		return -ENOMEM;
+	}
 	file->nr_pages = vma_pages(vma);
+	file->charged = charged;
 	xa_init(&file->pages);
-	file->ram = vma->vm_mm->vm->ram;
+	file->ram = vm->ram;
+	file->vm = vm;
 	atomic_store(&file->refcount, 1);
 	spin_lock_init(&file->lock);
 	vma->vm_file = file;
@@ -60,6 +71,7 @@ void shmem_file_put(struct shmem_file *file)
 		return;
 	/* the last reference: nobody else can look at pages any more */
 	xa_destroy(&file->pages, shmem_put_cached, file->ram);
+	vm_unacct_memory(file->vm, file->charged);
 	spin_lock_destroy(&file->lock);
 	av_free(AV_OBJ_SHMEM, file);
 }
