@@ -460,23 +460,29 @@ int anonvm_read(struct anonvm_mm *mm, unsigned long addr, void *buf, size_t len,
 	return user_access(mm_of(mm), addr, buf, len, false, fault_addr);
 }
 
-int populate_vma_page_range(struct vm_area_struct *vma, unsigned long start, unsigned long end)
+int faultin_page_range(struct vm_area_struct *vma, unsigned long start, unsigned long end,
+		       bool write)
 {
-	/* gup: FOLL_WRITE for private writable mappings only; PROT_NONE is skipped (-EFAULT
-	 * that __mm_populate ignores) */
-	unsigned int flags = (vma->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE ?
-				     FAULT_FLAG_WRITE : 0;
+	unsigned int flags = write ? FAULT_FLAG_WRITE : 0;
 	unsigned long addr;
 	int ret;
 
-	if (!(vma->vm_flags & VM_ACCESS_FLAGS))
-		return 0;
 	for (addr = start; addr < end; addr += PAGE_SIZE) {
 		ret = access_vma_page(vma, addr, NULL, 0, flags);
 		if (ret)
 			return ret;
 	}
 	return 0;
+}
+
+int populate_vma_page_range(struct vm_area_struct *vma, unsigned long start, unsigned long end)
+{
+	/* gup: FOLL_WRITE for private writable mappings only; PROT_NONE is skipped (-EFAULT
+	 * that __mm_populate ignores) */
+	if (!(vma->vm_flags & VM_ACCESS_FLAGS))
+		return 0;
+	return faultin_page_range(vma, start, end,
+				  (vma->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE);
 }
 
 struct cold_walk {

@@ -90,6 +90,13 @@ void change_protection(struct vm_area_struct *vma, unsigned long start, unsigned
  * nothing for PROT_NONE. 0 or -ENOMEM (Linux's mm_populate ignores the error).
  */
 int populate_vma_page_range(struct vm_area_struct *vma, unsigned long start, unsigned long end);
+/*
+ * Fault in every page of [start, end) within vma as user accesses would (write: write faults,
+ * breaking COW; else read faults), vma's flags allowing it. mmap_lock R. 0, -ENOMEM, or -EIO
+ * past the end of a shared object (SIGBUS).
+ */
+int faultin_page_range(struct vm_area_struct *vma, unsigned long start, unsigned long end,
+		       bool write) __must_check;
 
 /*
  * MADV_COLD / MADV_PAGEOUT on [start, end) of vma (mmap_lock read). Cold ages the folios this

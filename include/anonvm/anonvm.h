@@ -86,15 +86,34 @@ void anonvm_exit(struct anonvm_mm *mm);
 #define ANONVM_MREMAP_FIXED 2
 #define ANONVM_MREMAP_DONTUNMAP 4
 
-/* Advice values are Linux's. */
+/* Advice values are Linux's (every one Linux 6.18 accepts; docs/errno.md says which do what). */
+#define ANONVM_MADV_NORMAL 0
+#define ANONVM_MADV_RANDOM 1
+#define ANONVM_MADV_SEQUENTIAL 2
 #define ANONVM_MADV_WILLNEED 3
 #define ANONVM_MADV_DONTNEED 4
+#define ANONVM_MADV_FREE 8
+#define ANONVM_MADV_REMOVE 9
 #define ANONVM_MADV_DONTFORK 10
 #define ANONVM_MADV_DOFORK 11
+#define ANONVM_MADV_MERGEABLE 12
+#define ANONVM_MADV_UNMERGEABLE 13
+#define ANONVM_MADV_HUGEPAGE 14
+#define ANONVM_MADV_NOHUGEPAGE 15
+#define ANONVM_MADV_DONTDUMP 16
+#define ANONVM_MADV_DODUMP 17
 #define ANONVM_MADV_WIPEONFORK 18
 #define ANONVM_MADV_KEEPONFORK 19
 #define ANONVM_MADV_COLD 20
 #define ANONVM_MADV_PAGEOUT 21
+#define ANONVM_MADV_POPULATE_READ 22
+#define ANONVM_MADV_POPULATE_WRITE 23
+#define ANONVM_MADV_DONTNEED_LOCKED 24
+#define ANONVM_MADV_COLLAPSE 25
+#define ANONVM_MADV_HWPOISON 100
+#define ANONVM_MADV_SOFT_OFFLINE 101
+#define ANONVM_MADV_GUARD_INSTALL 102
+#define ANONVM_MADV_GUARD_REMOVE 103
 
 int anonvm_mmap(struct anonvm_mm *mm, unsigned long addr, unsigned long len, int prot, int flags,
 		unsigned long *addrp);
