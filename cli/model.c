@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sysinfo.h>
 
 #include "anonvm/anonvm.h"
 #include "canon.h"
@@ -205,31 +204,16 @@ static int check_no_leak(const struct run_opts *o, const char *path)
 	return 1;
 }
 
-/*
- * The RAM of the machine this runs on, as the kernel counts it (totalram_pages: MemTotal):
- * the model gets as much, so that the overcommit heuristic answers as the kernel's does.
- */
-static size_t machine_ram_bytes(void)
-{
-	struct sysinfo si;
-
-	if (sysinfo(&si))
-		return 0;
-	return (size_t)si.totalram * si.mem_unit & ~(ANONVM_PAGE_SIZE - 1);
-}
-
 int model_run(const struct script *s, const struct run_opts *o)
 {
 	struct anonvm_config cfg;
 	struct model m = { .s = s, .o = o };
 	int status = 0, ret;
 
-	anonvm_config_default(&cfg);
+	anonvm_config_machine(&cfg); /* RAM, mmap_min_addr, privilege: the kernel executor's */
 	/* --no-validate turns the library's expensive self-checks off too */
 	if (!o->validate_each && cfg.debug_level > 1)
 		cfg.debug_level = 1;
-	if (machine_ram_bytes())
-		cfg.ram_bytes = machine_ram_bytes();
 	ret = anonvm_create(&cfg, &m.vm);
 	if (ret) {
 		fprintf(o->err, "%s: error: cannot create the model: %s\n", s->path, strerror(-ret));

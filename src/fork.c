@@ -35,9 +35,10 @@ static void __exit_mmap(struct mm_struct *mm, unsigned long stop)
 	unsigned long index, nr_accounted = 0;
 	int count = 0;
 
-	VM_BUG_ON(!stop); /* no VMA starts at 0 (mmap_min_addr) */
 	mmap_write_lock(mm);
 	mm->dying = true;
+	if (!stop) /* the copy failed at a VMA at address 0 (CAP_SYS_RAWIO): none is ours */
+		goto out;
 	mt_for_each(&mm->mm_mt, vma, index, stop - 1) {
 		vma_start_write(vma);
 		zap_vma_range(vma, vma->vm_start, vma->vm_end);
@@ -53,6 +54,7 @@ static void __exit_mmap(struct mm_struct *mm, unsigned long stop)
 	}
 	vm_unacct_memory(mm->vm, nr_accounted);
 	VM_BUG_ON(count != mm->map_count);
+out:
 	mt_destroy(&mm->mm_mt);
 	mm->map_count = 0;
 	mmap_write_unlock(mm);

@@ -34,7 +34,7 @@
 /* The user address space of x86-64 with 4-level page tables. */
 #define TASK_SIZE 0x7ffffffff000UL
 #define DEFAULT_MMAP_BASE 0x7f0000000000UL /* top of the top-down mmap area */
-#define MMAP_MIN_ADDR 0x10000UL            /* vm.mmap_min_addr */
+#define MMAP_MIN_ADDR 0x10000UL            /* vm.mmap_min_addr's default (cfg 0) */
 #define DEFAULT_MAX_MAP_COUNT 65530        /* vm.max_map_count */
 
 /* vm_flags: Linux's bit values. */

@@ -295,14 +295,20 @@ int anonvm_munmap(struct anonvm_mm *handle, unsigned long addr, unsigned long le
 
 /* Placement. */
 
+/* vm.mmap_min_addr of the machine. */
+static unsigned long mmap_min_addr(const struct mm_struct *mm)
+{
+	return mm->vm->cfg.mmap_min_addr ? mm->vm->cfg.mmap_min_addr : MMAP_MIN_ADDR;
+}
+
 /* The highest free gap of len bytes in [low, high): its top len bytes, or -ENOMEM. */
 static unsigned long unmapped_area_topdown(struct mm_struct *mm, unsigned long len,
 					   unsigned long low, unsigned long high)
 {
 	MA_STATE(mas, &mm->mm_mt, 0, 0);
 
-	if (low < MMAP_MIN_ADDR)
-		low = MMAP_MIN_ADDR;
+	if (low < mmap_min_addr(mm))
+		low = mmap_min_addr(mm);
 	if (high <= low || mas_empty_area_rev(&mas, low, high - 1, len))
 		return -ENOMEM;
 	return mas.last + 1 - len;
@@ -321,8 +327,8 @@ static unsigned long unmapped_area(struct mm_struct *mm, unsigned long len, unsi
 
 /*
  * x86-64's arch_get_unmapped_area_topdown and the checks of __get_unmapped_area. Below
- * vm.mmap_min_addr a fixed address is refused with EPERM, as for a process without
- * CAP_SYS_RAWIO.
+ * vm.mmap_min_addr an address is refused with EPERM unless the caller has CAP_SYS_RAWIO
+ * (security_mmap_addr: cap_mmap_addr), as cfg says.
  */
 unsigned long get_unmapped_area(struct mm_struct *mm, unsigned long addr, unsigned long len,
 				unsigned long flags)
@@ -350,7 +356,7 @@ check:
 		return -ENOMEM;
 	if (!PAGE_ALIGNED(addr))
 		return -EINVAL;
-	if (addr < MMAP_MIN_ADDR)
+	if (addr < mmap_min_addr(mm) && !mm->vm->cfg.cap_sys_rawio)
 		return -EPERM;
 	return addr;
 }
@@ -528,8 +534,8 @@ static unsigned long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned 
 		flags |= MAP_FIXED;
 	if (!(flags & MAP_FIXED)) {
 		addr &= PAGE_MASK; /* round_hint_to_min */
-		if (addr && addr < MMAP_MIN_ADDR)
-			addr = PAGE_ALIGN(MMAP_MIN_ADDR);
+		if (addr && addr < mmap_min_addr(mm))
+			addr = PAGE_ALIGN(mmap_min_addr(mm));
 	}
 	len = PAGE_ALIGN(len);
 	if (!len)

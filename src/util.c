@@ -12,14 +12,20 @@
  * (totalram_pages + total_swap_pages); the charge itself never refuses anything in this
  * mode, but it is kept as Linux keeps it, and returns to 0 when every process has exited.
  *
- * The modelled RAM is cfg.ram_bytes (the CLI sets it to the RAM of the machine it runs on,
- * as the kernel executor sees it); swap is not modelled yet (0).
+ * The modelled RAM is cfg.ram_bytes (anonvm_config_machine, which the CLI uses, sets it to
+ * the RAM of the machine it runs on, as the kernel executor sees it, together with
+ * vm.mmap_min_addr and the caller's CAP_SYS_RAWIO); swap is not modelled yet (0).
  *
  * Invariant: committed_as == sum over live VMAs with VM_ACCOUNT of their pages + sum over
  * live shmem objects of their charged pages (checked by test_memory).
  * Locks: none; the counter is atomic.
  */
 #include <errno.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <sys/syscall.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
 
 #include "memory.h"
 
@@ -52,4 +58,33 @@ int __vm_enough_memory(struct anonvm *vm, long pages)
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+/* CAP_SYS_RAWIO in this process's effective set. */
+static bool caller_has_cap_sys_rawio(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { 0 };
+
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	return data[CAP_SYS_RAWIO / 32].effective & (1U << (CAP_SYS_RAWIO % 32));
+}
+
+void anonvm_config_machine(struct anonvm_config *cfg)
+{
+	unsigned long min_addr;
+	struct sysinfo si;
+	FILE *f;
+
+	anonvm_config_default(cfg);
+	if (!sysinfo(&si) && si.totalram)
+		cfg->ram_bytes = (size_t)si.totalram * si.mem_unit & PAGE_MASK;
+	f = fopen("/proc/sys/vm/mmap_min_addr", "re");
+	if (f) {
+		if (fscanf(f, "%lu", &min_addr) == 1)
+			cfg->mmap_min_addr = min_addr ? PAGE_ALIGN(min_addr) : PAGE_SIZE;
+		fclose(f);
+	}
+	cfg->cap_sys_rawio = caller_has_cap_sys_rawio();
 }

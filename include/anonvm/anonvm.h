@@ -50,7 +50,25 @@ struct anonvm_config {
 	 * Default: anonvm_debug_level().
 	 */
 	int debug_level;
+	/*
+	 * The caller's machine and privilege, as the kernel would see them (the CLI fills them
+	 * from the machine it runs on: anonvm_config_machine):
+	 *   mmap_min_addr: vm.mmap_min_addr; 0 selects Linux's default, 65536;
+	 *   cap_sys_rawio: the caller has CAP_SYS_RAWIO (root): it may map below
+	 *   mmap_min_addr, down to address 0; without it that is EPERM.
+	 */
+	unsigned long mmap_min_addr;
+	bool cap_sys_rawio;
 };
+
+/*
+ * cfg as anonvm_config_default gives it, then sized and privileged like the machine and the
+ * process this runs on: ram_bytes = its RAM as the kernel counts it (MemTotal, which the
+ * overcommit heuristic compares with), mmap_min_addr from /proc/sys/vm/mmap_min_addr,
+ * cap_sys_rawio from this process's effective capabilities. What cannot be read keeps its
+ * default. So the model answers as the kernel executor's real processes would.
+ */
+void anonvm_config_machine(struct anonvm_config *cfg);
 
 /*
  * The debug level the library was built with: 0 (release: no self-checks), 1 (cheap
