@@ -30,6 +30,15 @@
  * present page, and /proc/PID/mem for the bytes of present non-zero pages only (so nothing
  * is faulted in). Between commands every worker is blocked in recv(): the system is still.
  *
+ * Out of memory (`memcg N`): the workers run in a memory cgroup made for the run, a child of
+ * the coordinator's (cgroup v2 memory.max = N pages, memory.swap.max = 0; or cgroup v1
+ * memory.limit_in_bytes and memory.memsw.limit_in_bytes), joined by each spawned worker in
+ * its set-up (its forks inherit it). After each command the cgroup's oom_kill count says
+ * how many workers the OOM killer killed; each one found dead is printed as
+ * `!! LINE P CMD: OOM-KILL V` and its later commands give ESRCH. The cgroup also charges
+ * the workers' own kernel memory (stacks, page tables, ...), so it fills a little before the
+ * model's: scenarios keep clear of the exact point.
+ *
  * Concurrency: kernel_run is single-threaded; nothing here is shared between runs.
  */
 #include <errno.h>
@@ -46,6 +55,7 @@
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -113,6 +123,10 @@ struct kctx {
 	int kpagecount, kpageflags;
 	int cpu;
 	int old_subreaper;  /* -1 until set */
+	bool *killed;	    /* per name: killed by the OOM killer (or forked by one that was) */
+	char cg_dir[512];   /* the run's memory cgroup, "" without memcg */
+	char cg_events[600]; /* where its oom_kill count is */
+	unsigned long oom_kills; /* as last read */
 	uint64_t *pm;	    /* KPM_CHUNK pagemap entries */
 	struct page_region *regions; /* KPM_REGIONS of a PAGEMAP_SCAN */
 	unsigned char *buf; /* one page */
@@ -120,6 +134,7 @@ struct kctx {
 
 /* ---- worker side ---- */
 
+static char worker_cgroup_procs[600]; /* cgroup.procs of the run's memcg, "" for none */
 static sigjmp_buf worker_jmp;
 static volatile sig_atomic_t worker_in_access;
 static volatile unsigned long worker_fault;
@@ -316,6 +331,19 @@ static int worker_setup(pid_t coordinator, int cpu)
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != coordinator)
 		return ESRCH;
+	if (worker_cgroup_procs[0]) {
+		/* join the run's memory cgroup: "0" means the writer (no formatting needed) */
+		int fd = open(worker_cgroup_procs, O_WRONLY | O_CLOEXEC);
+
+		if (fd < 0 || write(fd, "0", 1) != 1) {
+			int e = errno;
+
+			if (fd >= 0)
+				close(fd);
+			return e;
+		}
+		close(fd);
+	}
 	/* The coordinator's handlers (swapfile.c's among them) are not the worker's. */
 	for (int sig = 1; sig < NSIG; sig++)
 		sigaction(sig, &dfl, NULL);
@@ -423,7 +451,57 @@ static int kernel_recv(struct kworker *w, struct kresp *rs, int *fds, size_t *nr
 	return 0;
 }
 
-/* Sends rq to proc's worker, takes the answer (fds as kernel_recv), reports a lost worker. */
+static void kernel_forget(struct kworker *w);
+
+/* The oom_kill count of the run's memory cgroup. */
+static unsigned long kernel_oom_kills(struct kctx *k)
+{
+	unsigned long n = 0, v;
+	char key[64];
+	FILE *f = fopen(k->cg_events, "re");
+
+	if (!f)
+		return 0;
+	while (fscanf(f, "%63s %lu", key, &v) == 2)
+		if (!strcmp(key, "oom_kill"))
+			n = v;
+	fclose(f);
+	return n;
+}
+
+/*
+ * After op: the workers the OOM killer killed meanwhile (as many as the cgroup counted,
+ * each waited for), printed and forgotten. True when proc is one of them.
+ */
+static bool kernel_oom_reap(struct kctx *k, const struct op *op, int proc)
+{
+	unsigned long kills = k->cg_dir[0] ? kernel_oom_kills(k) : 0, found = 0;
+	bool hit = false;
+
+	if (kills <= k->oom_kills)
+		return false;
+	for (int pass = 0; pass < KWORKER_TIMEOUT_MS / 10 && found < kills - k->oom_kills; pass++) {
+		for (int i = 0; i < k->s->nr_names; i++) {
+			if (k->w[i].pidfd < 0 || kernel_wait_fd(k->w[i].pidfd, 0))
+				continue;
+			canon_print_oom(k->opts->out, op->line, kname(k, op->proc),
+					op_name(op->kind), kname(k, i));
+			kernel_forget(&k->w[i]);
+			k->killed[i] = true;
+			hit |= i == proc;
+			found++;
+		}
+		if (found < kills - k->oom_kills)
+			kernel_wait_fd(-1, 10); /* a victim may take a moment to die */
+	}
+	k->oom_kills = kills;
+	return hit;
+}
+
+/*
+ * Sends rq to proc's worker, takes the answer (fds as kernel_recv), reports a lost worker.
+ * 1: the OOM killer killed the worker meanwhile (printed).
+ */
 static int kernel_xfer(struct kctx *k, const struct op *op, int proc, const struct kreq *rq,
 		       struct kresp *rs, int *fds, size_t *nr_fds)
 {
@@ -433,6 +511,8 @@ static int kernel_xfer(struct kctx *k, const struct op *op, int proc, const stru
 	ret = chan_send(w->sock, rq, sizeof(*rq), NULL, 0);
 	if (!ret)
 		ret = kernel_recv(w, rs, fds, nr_fds);
+	if (kernel_oom_reap(k, op, proc))
+		return 1;
 	return ret ? kernel_lost(k, op, proc, ret == -ETIMEDOUT ? ETIMEDOUT : EPIPE) : 0;
 }
 
@@ -500,6 +580,10 @@ static int kernel_fork(struct kctx *k, const struct op *op)
 	int fds[2], ret;
 
 	ret = kernel_xfer(k, op, op->proc, &rq, &rs, fds, &nr_fds);
+	if (ret == 1) {
+		k->killed[op->child] = true;
+		return 0;
+	}
 	if (ret)
 		return ret;
 	if (rs.err || nr_fds != 2) {
@@ -549,6 +633,8 @@ static int kernel_call(struct kctx *k, const struct op *op)
 	int ret;
 
 	ret = kernel_xfer(k, op, op->proc, &rq, &rs, NULL, NULL);
+	if (ret == 1)
+		return 0;
 	if (ret)
 		return ret;
 	if (rs.err)
@@ -747,6 +833,14 @@ static int kernel_dump(struct kctx *k, const struct op *op)
 
 static int kernel_op(struct kctx *k, const struct op *op)
 {
+	if (op->proc >= 0 && op->kind != OP_SPAWN && k->killed[op->proc]) {
+		/* killed by the OOM killer: no such process */
+		if (op->kind == OP_FORK)
+			k->killed[op->child] = true;
+		canon_print_error(k->opts->out, op->line, kname(k, op->proc), op_name(op->kind),
+				  ESRCH);
+		return 0;
+	}
 	switch (op->kind) {
 	case OP_SPAWN:
 		return kernel_spawn(k, op);
@@ -796,6 +890,95 @@ static bool kernel_pfns_visible(void)
 	return ok;
 }
 
+/* Writes text to dir/file; 0 or -errno. */
+static int cg_write(const char *dir, const char *file, const char *text)
+{
+	char path[400];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* This process's cgroup path in the hierarchy named by prefix ("0::" or "N:memory:"). */
+static bool cg_self_path(const char *v1_controller, char *out, size_t size)
+{
+	char line[512];
+	bool found = false;
+	FILE *f = fopen("/proc/self/cgroup", "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *a = strchr(line, ':'), *b = a ? strchr(a + 1, ':') : NULL;
+
+		if (!b)
+			continue;
+		*b = '\0';
+		if (v1_controller ? !strcmp(a + 1, v1_controller) : !strcmp(line, "0")) {
+			b[strcspn(b + 1, "\n") + 1] = '\0';
+			snprintf(out, size, "%s", b + 1);
+			found = true;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * The run's memory cgroup of pages pages, without swap: cgroup v2 where its memory
+ * controller is, else v1's memory hierarchy; a child of this process's own cgroup.
+ */
+static int kernel_memcg_setup(struct kctx *k, unsigned long pages)
+{
+	char self[256], limit[32];
+	bool v2 = !access("/sys/fs/cgroup/cgroup.controllers", R_OK) &&
+		  !access("/sys/fs/cgroup/memory.stat", R_OK); /* memory on the v2 root? */
+	int ret;
+
+	snprintf(limit, sizeof(limit), "%lu", pages * SCRIPT_PAGE);
+	if (v2 && cg_self_path(NULL, self, sizeof(self))) {
+		char parent[300];
+
+		snprintf(parent, sizeof(parent), "/sys/fs/cgroup%s", self);
+		(void)cg_write(parent, "cgroup.subtree_control", "+memory");
+		snprintf(k->cg_dir, sizeof(k->cg_dir), "%s/anonvm-%d", parent, getpid());
+		snprintf(k->cg_events, sizeof(k->cg_events), "%s/memory.events", k->cg_dir);
+		ret = mkdir(k->cg_dir, 0755) ? -errno : 0;
+		if (!ret)
+			ret = cg_write(k->cg_dir, "memory.max", limit);
+		if (!ret)
+			(void)cg_write(k->cg_dir, "memory.swap.max", "0");
+	} else if (cg_self_path("memory", self, sizeof(self))) {
+		snprintf(k->cg_dir, sizeof(k->cg_dir), "/sys/fs/cgroup/memory%s/anonvm-%d",
+			 strcmp(self, "/") ? self : "", getpid());
+		snprintf(k->cg_events, sizeof(k->cg_events), "%s/memory.oom_control", k->cg_dir);
+		ret = mkdir(k->cg_dir, 0755) ? -errno : 0;
+		if (!ret)
+			ret = cg_write(k->cg_dir, "memory.limit_in_bytes", limit);
+		if (!ret)
+			(void)cg_write(k->cg_dir, "memory.memsw.limit_in_bytes", limit);
+	} else {
+		ret = -ENOENT;
+	}
+	if (ret) {
+		fprintf(k->opts->err, "anonvm: --kernel: cannot make a memory cgroup%s%s: %s\n",
+			k->cg_dir[0] ? " " : "", k->cg_dir, strerror(-ret));
+		if (ret != -ENOENT && ret != -EEXIST)
+			rmdir(k->cg_dir);
+		k->cg_dir[0] = '\0';
+		return ret;
+	}
+	snprintf(worker_cgroup_procs, sizeof(worker_cgroup_procs), "%s/cgroup.procs", k->cg_dir);
+	return 0;
+}
+
 /* Root on Linux with the /proc files of a dump, and nothing of ours in the arena. */
 static int kernel_setup(struct kctx *k)
 {
@@ -841,7 +1024,8 @@ static int kernel_setup(struct kctx *k)
 	k->pm = malloc(KPM_CHUNK * sizeof(*k->pm));
 	k->buf = malloc(SCRIPT_PAGE);
 	k->regions = malloc(KPM_REGIONS * sizeof(*k->regions));
-	if (!k->w || !k->procs || !k->pm || !k->buf || !k->regions) {
+	k->killed = calloc(k->s->nr_names + 1, sizeof(*k->killed));
+	if (!k->w || !k->procs || !k->pm || !k->buf || !k->regions || !k->killed) {
 		fprintf(err, "anonvm: out of memory\n");
 		return -ENOMEM;
 	}
@@ -855,6 +1039,8 @@ static int kernel_setup(struct kctx *k)
 	}
 	k->old_subreaper = subreaper;
 	if (kernel_needs_swap(k->s) && swapfile_setup(err))
+		return -EIO;
+	if (script_memcg_pages(k->s) && kernel_memcg_setup(k, script_memcg_pages(k->s)))
 		return -EIO;
 	return 0;
 }
@@ -873,6 +1059,9 @@ static void kernel_teardown(struct kctx *k)
 	}
 	if (k->old_subreaper >= 0)
 		prctl(PR_SET_CHILD_SUBREAPER, k->old_subreaper);
+	worker_cgroup_procs[0] = '\0';
+	for (int i = 0; k->cg_dir[0] && rmdir(k->cg_dir) && errno == EBUSY && i < 100; i++)
+		usleep(10000); /* the last worker is still leaving it */
 	swapfile_teardown();
 	if (k->kpagecount >= 0)
 		close(k->kpagecount);
@@ -883,6 +1072,7 @@ static void kernel_teardown(struct kctx *k)
 	free(k->pm);
 	free(k->buf);
 	free(k->regions);
+	free(k->killed);
 }
 
 int kernel_run(const struct script *s, const struct run_opts *opts)

@@ -20,6 +20,7 @@ struct model {
 	const struct run_opts *o;
 	struct anonvm *vm;
 	struct anonvm_mm **procs;
+	bool *killed; /* by the OOM killer (or never made: forked by a killed process) */
 	unsigned char page[ANONVM_PAGE_SIZE];
 };
 
@@ -85,6 +86,34 @@ static int model_dump(struct model *m, int line)
 	return ret;
 }
 
+/*
+ * Out of memory during op: the OOM killer kills the process with the highest badness (the
+ * one created last among equals), printed as `!! LINE P CMD: OOM-KILL V`. Returns its index.
+ */
+static int model_oom_kill(struct model *m, const struct op *op)
+{
+	long best = -1;
+	int victim = -1;
+
+	for (int i = 0; i < m->s->nr_names; i++) {
+		long points;
+
+		if (!m->procs[i])
+			continue;
+		points = anonvm_oom_badness(m->procs[i]);
+		if (points >= best) {
+			best = points;
+			victim = i;
+		}
+	}
+	canon_print_oom(m->o->out, op->line, m->s->names[op->proc], op_name(op->kind),
+			m->s->names[victim]);
+	anonvm_exit(m->procs[victim]);
+	m->procs[victim] = NULL;
+	m->killed[victim] = true;
+	return victim;
+}
+
 /* A user access of every page of the range, page by page, as SCRIPT.md defines it. */
 static int model_access(struct model *m, const struct op *op)
 {
@@ -105,6 +134,13 @@ static int model_access(struct model *m, const struct op *op)
 					   op_name(op->kind), ret == -EFAULT ? "SIGSEGV" : "SIGBUS",
 					   fault & ~(ANONVM_PAGE_SIZE - 1));
 			return 0;
+		}
+		if (ret == -ENOMEM) {
+			/* the kernel reclaims, then kills; the access goes on if its process lives */
+			if (model_oom_kill(m, op) == op->proc)
+				return 0;
+			i--;
+			continue;
 		}
 		if (ret)
 			return ret;
@@ -135,6 +171,11 @@ static int model_step(struct model *m, const struct op *op)
 	unsigned long len = op->pages * ANONVM_PAGE_SIZE, addr;
 	int flags = 0;
 
+	if (op->proc >= 0 && op->kind != OP_SPAWN && m->killed[op->proc]) {
+		if (op->kind == OP_FORK)
+			m->killed[op->child] = true; /* no such process, ever */
+		return -ESRCH;
+	}
 	if (op->proc >= 0 && op->kind != OP_SPAWN && !mm) {
 		fprintf(m->o->err, "%s:%d: error: process %s was never created (its fork failed)\n",
 			m->s->path, op->line, m->s->names[op->proc]);
@@ -180,6 +221,8 @@ static int model_step(struct model *m, const struct op *op)
 		return 0;
 	case OP_DOT:
 		return model_dot(m, op);
+	case OP_MEMCG:
+		return 0; /* applied to the machine before the first command */
 	case OP_NR:
 		break;
 	}
@@ -214,13 +257,17 @@ int model_run(const struct script *s, const struct run_opts *o)
 	/* --no-validate turns the library's expensive self-checks off too */
 	if (!o->validate_each && cfg.debug_level > 1)
 		cfg.debug_level = 1;
+	cfg.memcg_max_bytes = script_memcg_pages(s) * ANONVM_PAGE_SIZE;
 	ret = anonvm_create(&cfg, &m.vm);
 	if (ret) {
 		fprintf(o->err, "%s: error: cannot create the model: %s\n", s->path, strerror(-ret));
 		return 2;
 	}
 	m.procs = calloc(s->nr_names ? s->nr_names : 1, sizeof(*m.procs));
-	if (!m.procs) {
+	m.killed = calloc(s->nr_names ? s->nr_names : 1, sizeof(*m.killed));
+	if (!m.procs || !m.killed) {
+		free(m.procs);
+		free(m.killed);
 		anonvm_destroy(m.vm);
 		return 2;
 	}
@@ -254,6 +301,7 @@ int model_run(const struct script *s, const struct run_opts *o)
 	anonvm_fail_nth(0);
 	anonvm_destroy(m.vm);
 	free(m.procs);
+	free(m.killed);
 	if (status != 1 && o->validate_each && check_no_leak(o, s->path))
 		status = 1;
 	return status;

@@ -52,7 +52,7 @@ static const char *const op_names[OP_NR] = {
 	[OP_MPROTECT] = "mprotect", [OP_MREMAP] = "mremap", [OP_MADVISE] = "madvise",
 	[OP_WRITE] = "write",   [OP_READ] = "read",       [OP_FORK] = "fork",
 	[OP_EXIT] = "exit",     [OP_DUMP] = "dump",       [OP_CHECK] = "check",
-	[OP_STATS] = "stats",   [OP_DOT] = "dot",
+	[OP_STATS] = "stats",   [OP_DOT] = "dot",	  [OP_MEMCG] = "memcg",
 };
 
 const char *op_name(enum op_kind kind)
@@ -447,6 +447,21 @@ static int parse_command(struct parser *p, struct op *op)
 		op->kind = w0[0] == 'd' ? OP_DUMP : w0[0] == 'c' ? OP_CHECK : OP_STATS;
 		return want_words(p, 1, 1, w0);
 	}
+	if (!strcmp(w0, "memcg")) {
+		unsigned long pages;
+
+		op->kind = OP_MEMCG;
+		if ((ret = want_words(p, 2, 2, "memcg N")) ||
+		    (ret = parse_number(p, p->words[1], "memcg pages", &pages)))
+			return ret;
+		if (!pages || pages > (ARENA_END - ARENA_START) / SCRIPT_PAGE)
+			return perr(p, "memcg %s: want 1 to %lu pages", q(p, p->words[1]),
+				    (ARENA_END - ARENA_START) / SCRIPT_PAGE);
+		if (p->s->nr_names || p->s->nr_ops)
+			return perr(p, "memcg must come first, before any other command");
+		op->pages = pages;
+		return 0;
+	}
 	if (!strcmp(w0, "dot")) {
 		op->kind = OP_DOT;
 		if ((ret = want_words(p, 2, 2, "dot FILE")))
@@ -679,6 +694,9 @@ void script_print(const struct script *s, FILE *out)
 		case OP_DOT:
 			fprintf(out, "dot %s\n", op->path);
 			continue;
+		case OP_MEMCG:
+			fprintf(out, "memcg %lu\n", op->pages);
+			continue;
 		default:
 			break;
 		}
@@ -723,4 +741,9 @@ void script_print(const struct script *s, FILE *out)
 		}
 		fputc('\n', out);
 	}
+}
+
+unsigned long script_memcg_pages(const struct script *s)
+{
+	return s->nr_ops && s->ops[0].kind == OP_MEMCG ? s->ops[0].pages : 0;
 }

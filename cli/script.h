@@ -34,6 +34,7 @@ enum op_kind {
 	OP_CHECK, /* model only */
 	OP_STATS, /* model only */
 	OP_DOT,   /* model only */
+	OP_MEMCG, /* memcg N: before any process; the machine's memory cgroup limit */
 	OP_NR
 };
 
@@ -71,6 +72,7 @@ struct op {
 	char *path;          /* dot FILE */
 };
 
+
 struct script {
 	char *path;
 	char **names;
@@ -93,6 +95,8 @@ void script_free(struct script *s);
 
 /* The command word of an op ("mmap", "write" ...). */
 const char *op_name(enum op_kind kind);
+/* The memcg limit of a script in pages (memcg N), 0 when it has none. */
+unsigned long script_memcg_pages(const struct script *s);
 /* True when some op needs pages modelled (write, read, populate). */
 bool script_needs_pages(const struct script *s);
 /* Writes the script back in .avs form (used by fuzz to save a case). */

@@ -114,6 +114,7 @@ struct mm_struct {
 	unsigned long task_size;
 	atomic_long has_pinned;     /* folios were pinned (fork copies exclusive ones eagerly) */
 	atomic_long rss_anon, rss_shmem, nr_swapents;
+	atomic_long pgtables_bytes; /* page tables below the pgd (mm_pgtables_bytes); ptl */
 	struct anonvm *vm;          /* the machine */
 	struct list_head mmlist;    /* in vm->mms; vm->mms_lock */
 	unsigned long id;           /* creation number, for reports */

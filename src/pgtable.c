@@ -3,7 +3,8 @@
  * pgtable.c: the 4-level page tables of an mm (format and invariants in pgtable.h).
  *
  * Owns: every struct pt_table (allocated on demand by pte_alloc, freed when empty by
- * free_empty_pgtables, counted as AV_OBJ_PGTABLE), the pgd (pgd_alloc / pgd_free).
+ * free_empty_pgtables, counted as AV_OBJ_PGTABLE and in mm->pgtables_bytes), the pgd
+ * (pgd_alloc / pgd_free).
  *
  * Invariants:
  *   t->nr_used == |{ i : t->next[i] != NULL }| for pgd, pud and pmd tables;
@@ -76,6 +77,7 @@ static struct pt_table *pte_table_of(struct mm_struct *mm, unsigned long addr, b
 				return NULL;
 			}
 			t->nr_used++;
+			atomic_fetch_add(&mm->pgtables_bytes, PAGE_SIZE);
 		}
 		t = t->next[i];
 	}
@@ -159,7 +161,8 @@ int walk_ptes(struct mm_struct *mm, unsigned long start, unsigned long end, pte_
 	return walk_level(&mm->pgd->table, 0, start, end, fn, arg);
 }
 
-static void free_level(struct pt_table *t, int level, unsigned long start, unsigned long end)
+static void free_level(struct mm_struct *mm, struct pt_table *t, int level, unsigned long start,
+		       unsigned long end)
 {
 	unsigned int left = t->nr_used; /* children not met yet: none beyond the last */
 	unsigned long addr, next;
@@ -173,16 +176,17 @@ static void free_level(struct pt_table *t, int level, unsigned long start, unsig
 			continue;
 		left--;
 		if (level + 1 < PT_LEVEL_PTE)
-			free_level(child, level + 1, addr, next);
+			free_level(mm, child, level + 1, addr, next);
 		if (child->nr_used == 0) {
 			t->next[i] = NULL;
 			t->nr_used--;
 			av_free(AV_OBJ_PGTABLE, child);
+			atomic_fetch_sub(&mm->pgtables_bytes, PAGE_SIZE);
 		}
 	}
 }
 
 void free_empty_pgtables(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
-	free_level(&mm->pgd->table, 0, start, end);
+	free_level(mm, &mm->pgd->table, 0, start, end);
 }

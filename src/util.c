@@ -16,6 +16,8 @@
  * the RAM of the machine it runs on, as the kernel executor sees it, together with
  * vm.mmap_min_addr and the caller's CAP_SYS_RAWIO); swap is not modelled yet (0).
  *
+ * Also here: anonvm_oom_badness, the number the OOM killer (mm/oom_kill.c) ranks processes by.
+ *
  * Invariant: committed_as == sum over live VMAs with VM_ACCOUNT of their pages + sum over
  * live shmem objects of their charged pages (checked by test_memory).
  * Locks: none; the counter is atomic.
@@ -87,4 +89,13 @@ void anonvm_config_machine(struct anonvm_config *cfg)
 		fclose(f);
 	}
 	cfg->cap_sys_rawio = caller_has_cap_sys_rawio();
+}
+
+long anonvm_oom_badness(struct anonvm_mm *handle)
+{
+	struct mm_struct *mm = mm_of(handle);
+
+	/* oom_badness: rss + swap entries + page tables, in pages (oom_score_adj 0) */
+	return atomic_load(&mm->rss_anon) + atomic_load(&mm->rss_shmem) +
+	       atomic_load(&mm->nr_swapents) + atomic_load(&mm->pgtables_bytes) / PAGE_SIZE;
 }

@@ -59,6 +59,13 @@ struct anonvm_config {
 	 */
 	unsigned long mmap_min_addr;
 	bool cap_sys_rawio;
+	/*
+	 * memcg_max_bytes: every process of the machine runs in one memory cgroup whose
+	 * memory.max this is (no swap): pages in use never exceed it, and a fault that would is
+	 * refused with -ENOMEM as when RAM runs out. 0: no limit but RAM. The overcommit
+	 * heuristic still compares with ram_bytes, as the kernel's ignores cgroups.
+	 */
+	size_t memcg_max_bytes;
 };
 
 /*
@@ -205,6 +212,16 @@ struct anonvm_referenced {
 	unsigned long ptes_probed;  /* PTEs it read */
 };
 int anonvm_page_referenced(struct anonvm_mm *mm, unsigned long addr, struct anonvm_referenced *r);
+
+/*
+ * Out of memory. A user access that needs a page when none is left (RAM, or the memory
+ * cgroup's limit) fails with -ENOMEM; the kernel would then run the OOM killer, which kills
+ * the process with the highest badness: oom_badness() = resident pages + swap entries + page
+ * tables (in pages), oom_score_adj 0; among equals the one created last. anonvm_oom_badness
+ * gives that number; the caller kills the victim (anonvm_exit) and retries, as
+ * `anonvm run` does.
+ */
+long anonvm_oom_badness(struct anonvm_mm *mm);
 
 /* Debugging. */
 /*

@@ -67,6 +67,9 @@ static void test_errors(void **state)
 	expect_error("spawn P\nP\n", "missing command after process 'P'");
 	expect_error("dot\n", "missing argument");
 	expect_error("dump now\n", "unexpected 'now'");
+	expect_error("spawn P\nmemcg 16\n", "memcg must come first");
+	expect_error("memcg 0\n", "memcg 0: want 1 to");
+	expect_error("memcg\n", "missing argument");
 	/* numbers: one prefix, digits only, no overflow */
 	expect_error("spawn P\nP mmap 0x0x100000000000 1 rw-\n", "bad number '0x0x100000000000'");
 	expect_error("spawn P\nP mmap 0x 1 rw-\n", "bad number '0x'");
