@@ -13,7 +13,8 @@
 #include "cli.h"
 
 /* One script: 0 all runs clean, 1 a failure (reported), 2 the script is unusable. */
-static int sweep(const char *path, long step, unsigned long *runs, FILE *quiet)
+static int sweep(const char *path, enum anonvm_rmap_design design, long step, unsigned long *runs,
+		 FILE *quiet)
 {
 	unsigned long first = *runs;
 	struct script s;
@@ -24,7 +25,7 @@ static int sweep(const char *path, long step, unsigned long *runs, FILE *quiet)
 	for (long n = 1;; n += step) {
 		bool injected = false;
 		char *out = NULL;
-		int st = run_model_isolated(&s, n, &injected, &out, quiet);
+		int st = run_model_isolated(&s, design, n, &injected, &out, quiet);
 
 		free(out);
 		(*runs)++;
@@ -32,7 +33,8 @@ static int sweep(const char *path, long step, unsigned long *runs, FILE *quiet)
 			printf("FAIL %s: allocation %ld made to fail: %s\n", path, n,
 			       st == 3 ? "the model crashed" : "the validator or the leak check failed:");
 			fflush(stdout);
-			run_model_isolated(&s, n, &injected, &out, stdout); /* again, with the report */
+			/* again, with the report */
+			run_model_isolated(&s, design, n, &injected, &out, stdout);
 			free(out);
 			ret = 1;
 			break;
@@ -52,20 +54,23 @@ static int sweep(const char *path, long step, unsigned long *runs, FILE *quiet)
 
 static void inject_usage(FILE *out)
 {
-	fputs("usage: anonvm inject [--step K] SCRIPT...\n"
+	fputs("usage: anonvm inject [--design D] [--step K] SCRIPT...\n"
 	      "\n"
 	      "Fault-injection sweep: runs each script on the model with its Nth allocation\n"
 	      "failing, for N = 1, 1+K, 1+2K ... (K defaults to 1) until a run makes fewer than N\n"
 	      "allocations. Every failure must be clean: an errno, the validator passing after\n"
-	      "every command, no leak, no crash. Ends with 'N passed, N failed' (per script).\n",
+	      "every command, no leak, no crash. Ends with 'N passed, N failed' (per script).\n"
+	      "  --design D  the model's reverse-map design (linux, noreuse, nointerval, legacy)\n",
 	      out);
 }
 
 int cmd_inject(int argc, char **argv)
 {
 	static const struct option longopts[] = { { "step", required_argument, NULL, 's' },
+						  { "design", required_argument, NULL, 'd' },
 						  { "help", no_argument, NULL, 'h' },
 						  { NULL, 0, NULL, 0 } };
+	enum anonvm_rmap_design design = ANONVM_RMAP_LINUX;
 	unsigned long runs = 0;
 	int c, r = 0, passed = 0, failed = 0;
 	long step = 1;
@@ -79,6 +84,9 @@ int cmd_inject(int argc, char **argv)
 				fprintf(stderr, "anonvm inject: bad step '%s'\n", optarg);
 				return 2;
 			}
+		} else if (c == 'd') {
+			if (parse_design("anonvm inject", optarg, &design))
+				return 2;
 		} else if (c == 'h') {
 			inject_usage(stdout);
 			return 0;
@@ -95,7 +103,7 @@ int cmd_inject(int argc, char **argv)
 	if (!quiet)
 		return 2;
 	for (int i = optind; i < argc && r != 2; i++) {
-		r = sweep(argv[i], step, &runs, quiet);
+		r = sweep(argv[i], design, step, &runs, quiet);
 		if (r != 2)
 			r ? failed++ : passed++;
 	}

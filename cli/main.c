@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * main.c: the anonvm command: dispatches to the subcommands (run, diff, fuzz).
+ * main.c: the anonvm command: dispatches to the subcommands (run, diff, fuzz, inject, dot).
  * Exit status everywhere: 0 fine, 1 a check or comparison failed, 2 usage or input error.
  */
 #include <stdio.h>
@@ -17,6 +17,7 @@ static const struct {
 	{ "diff", cmd_diff, "run scripts on both and compare the canonical output byte for byte" },
 	{ "fuzz", cmd_fuzz, "generate random scripts and diff each against the kernel" },
 	{ "inject", cmd_inject, "fault-injection sweep: fail each allocation in turn" },
+	{ "dot", cmd_dot, "draw a script's reverse map (any design) with Graphviz" },
 };
 
 static void usage(FILE *out)
@@ -27,7 +28,7 @@ static void usage(FILE *out)
 	      out);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-6s %s\n", commands[i].name, commands[i].summary);
-	fputs("\n'anonvm COMMAND --help' describes a command. Script language: SCRIPT.md.\n", out);
+	fputs("\n'anonvm COMMAND --help' describes a command. Script language: docs/language.md.\n", out);
 }
 
 int main(int argc, char **argv)

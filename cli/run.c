@@ -12,11 +12,12 @@
 
 #include "cli.h"
 
-int run_capture(const struct script *s, bool kernel, bool validate_each, char **text, FILE *err)
+int run_capture(const struct script *s, bool kernel, bool validate_each,
+		enum anonvm_rmap_design design, char **text, FILE *err)
 {
 	size_t len;
 	FILE *out = open_memstream(text, &len);
-	struct run_opts o = { .err = err, .validate_each = validate_each };
+	struct run_opts o = { .err = err, .validate_each = validate_each, .design = design };
 	int status;
 
 	if (!out) {
@@ -32,8 +33,8 @@ int run_capture(const struct script *s, bool kernel, bool validate_each, char **
 
 #define INJECTED_BIT 0x10 /* in the child's exit status: the injected failure happened */
 
-int run_model_isolated(const struct script *s, long fail_nth, bool *injected, char **text,
-		       FILE *err)
+int run_model_isolated(const struct script *s, enum anonvm_rmap_design design, long fail_nth,
+		       bool *injected, char **text, FILE *err)
 {
 	int fds[2], wst;
 	size_t len;
@@ -54,7 +55,7 @@ int run_model_isolated(const struct script *s, long fail_nth, bool *injected, ch
 		bool fired = false;
 		char *out = NULL;
 		struct run_opts o = { .err = err, .validate_each = true, .fail_nth = fail_nth,
-				      .injected = &fired };
+				      .injected = &fired, .design = design };
 		FILE *w;
 		int st;
 
@@ -115,18 +116,34 @@ static char *read_file(const char *path, FILE *err)
 	return text;
 }
 
+int parse_design(const char *prog, const char *arg, enum anonvm_rmap_design *design)
+{
+	if (!anonvm_design_parse(arg, design))
+		return 0;
+	fprintf(stderr, "%s: unknown design '%s' (", prog, arg);
+	for (int d = 0; d < ANONVM_RMAP_NR; d++)
+		fprintf(stderr, "%s%s", d ? ", " : "", anonvm_design_name(d));
+	fputs(")\n", stderr);
+	return 2;
+}
+
 static void run_usage(FILE *out)
 {
-	fputs("usage: anonvm run [--kernel] [--validate|--no-validate] [--expect FILE] SCRIPT...\n"
+	fputs("usage: anonvm run [--kernel] [--design D] [--validate|--no-validate]\n"
+	      "                  [--expect FILE [--pages-only]] SCRIPT...\n"
 	      "\n"
-	      "Runs .avs scripts (SCRIPT.md) and prints the canonical output.\n"
+	      "Runs .avs scripts (docs/language.md) and prints the canonical output.\n"
 	      "  --kernel        run on the live Linux kernel (root; real processes and syscalls)\n"
 	      "                  instead of the model\n"
+	      "  --design D      the model's reverse-map design: linux (default), noreuse,\n"
+	      "                  nointerval or legacy\n"
 	      "  --validate      run the model's validator after every command and check for\n"
 	      "                  leaks at the end (default in debug builds)\n"
 	      "  --no-validate   do not\n"
 	      "  --expect FILE   compare the output with FILE (lines starting with '# ' ignored);\n"
 	      "                  print a unified diff and exit 1 when they differ (one SCRIPT)\n"
+	      "  --pages-only    with --expect: compare dump headers, page and '!!' lines only\n"
+	      "                  (a design whose merge rules differ from Linux 6.18's)\n"
 	      "exit: 0 ran to the end, 1 a check or --expect failed, 2 usage/parse error\n",
 	      out);
 }
@@ -136,9 +153,12 @@ int cmd_run(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "kernel", no_argument, NULL, 'k' },     { "validate", no_argument, NULL, 'v' },
 		{ "no-validate", no_argument, NULL, 'n' }, { "expect", required_argument, NULL, 'e' },
+		{ "design", required_argument, NULL, 'd' }, { "pages-only", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },       { NULL, 0, NULL, 0 }
 	};
+	enum anonvm_rmap_design design = ANONVM_RMAP_LINUX;
 	bool kernel = false, validate = anonvm_debug_level() >= 2;
+	enum compare how = COMPARE_ALL;
 	const char *expect = NULL;
 	int c, status = 0;
 
@@ -155,6 +175,13 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'e':
 			expect = optarg;
+			break;
+		case 'd':
+			if (parse_design("anonvm run", optarg, &design))
+				return 2;
+			break;
+		case 'p':
+			how = COMPARE_PAGES;
 			break;
 		case 'h':
 			run_usage(stdout);
@@ -175,7 +202,7 @@ int cmd_run(int argc, char **argv)
 
 		if (script_parse_file(argv[i], &s, stderr))
 			return 2;
-		st = run_capture(&s, kernel, validate, &text, stderr);
+		st = run_capture(&s, kernel, validate, design, &text, stderr);
 		script_free(&s);
 		if (!expect) {
 			fputs(text ? text : "", stdout);
@@ -183,8 +210,8 @@ int cmd_run(int argc, char **argv)
 			want = read_file(expect, stderr);
 			if (!want) {
 				st = 2;
-			} else if (!outputs_equal(want, text)) {
-				print_udiff(stdout, expect, want, kernel ? "kernel" : "model", text);
+			} else if (!outputs_equal(want, text, how)) {
+				print_udiff(stdout, expect, want, kernel ? "kernel" : "model", text, how);
 				st = 1;
 			}
 			free(want);
