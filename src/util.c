@@ -14,7 +14,7 @@
  *
  * The modelled RAM is cfg.ram_bytes (anonvm_config_machine, which the CLI uses, sets it to
  * the RAM of the machine it runs on, as the kernel executor sees it, together with
- * vm.mmap_min_addr and the caller's CAP_SYS_RAWIO); swap is not modelled yet (0).
+ * vm.mmap_min_addr and the caller's CAP_SYS_RAWIO); swap is cfg.swap_bytes.
  *
  * Also here: anonvm_oom_badness, the number the OOM killer (mm/oom_kill.c) ranks processes by.
  *
@@ -38,7 +38,7 @@ unsigned long totalram_pages(const struct anonvm *vm)
 
 unsigned long total_swap_pages(const struct anonvm *vm)
 {
-	return 0; /* swap comes with reclaim */
+	return vm->cfg.swap_bytes >> PAGE_SHIFT; /* the swap device, made on first use */
 }
 
 void vm_acct_memory(struct anonvm *vm, long pages)
