@@ -7,7 +7,7 @@
  * of the run fails.
  *
  * Input format (a stream read by take_*; a short input reads zeroes): one header byte
- * (metadata-only machine, bit 0), a fail_nth (u16, 0 = none), then ops: an opcode byte, the
+ * (bit 0 metadata-only machine, bit 1 no swap, bit 2 a 256-page memory cgroup), a fail_nth (u16, 0 = none), then ops: an opcode byte, the
  * process it acts on (an index into MAX_MM slots), and its arguments, each address and
  * length as a kind byte and a payload (take_addr, take_len).
  *
@@ -45,6 +45,9 @@ enum fuzz_op {
 	FOP_VMA_NEXT,
 	FOP_REFERENCED,
 	FOP_STATS,
+	FOP_MIGRATE,
+	FOP_RECLAIM,
+	FOP_OOM_BADNESS,
 	FOP_NR
 };
 
@@ -141,6 +144,8 @@ static void run(struct input *in)
 	anonvm_config_default(&cfg);
 	cfg.ram_bytes = 64UL << 20;
 	cfg.metadata_only = header & 1;
+	cfg.swap_bytes = header & 2 ? 0 : 16UL << 20; /* reclaim to swap, or none */
+	cfg.memcg_max_bytes = header & 4 ? 1UL << 20 : 0;
 	if (anonvm_create(&cfg, &vm))
 		abort();
 	anonvm_fail_nth(fail_nth);
@@ -150,6 +155,7 @@ static void run(struct input *in)
 		struct anonvm_page_info pi;
 		struct anonvm_vma_info vi;
 		struct anonvm_referenced r;
+		struct anonvm_meminfo mi;
 		int prot, flags;
 
 		if (op != FOP_MM_NEW && !mm[i])
@@ -228,6 +234,18 @@ static void run(struct input *in)
 		case FOP_STATS:
 			anonvm_stats_print(vm, devnull);
 			(void)anonvm_dot(vm, devnull);
+			anonvm_meminfo(vm, &mi);
+			break;
+		case FOP_MIGRATE:
+			addr = take_addr(in);
+			(void)anonvm_migrate(mm[i], addr, take_len(in), &out);
+			break;
+		case FOP_RECLAIM:
+			(void)anonvm_reclaim(vm, take(in, 2), &out);
+			break;
+		case FOP_OOM_BADNESS:
+			if (anonvm_oom_badness(mm[i]) < 0)
+				abort();
 			break;
 		}
 		check(vm, n);
