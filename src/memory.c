@@ -695,8 +695,7 @@ static int found_pte(pte_t *ptep, unsigned long addr, void *arg)
 	return 1;
 }
 
-/* The first address of [start, end) whose PTE is not none, or end. Takes the ptl. */
-static unsigned long next_pte_addr(struct mm_struct *mm, unsigned long start, unsigned long end)
+unsigned long next_pte_addr(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
 	unsigned long addr = end;
 

@@ -135,6 +135,12 @@ int handle_mm_fault(struct vm_area_struct *vma, unsigned long address, unsigned 
  * zero page). A non-zero return of fn stops the walk and is returned.
  */
 typedef int (*present_pte_fn)(unsigned long addr, pte_t pte, struct folio *folio, void *arg);
+/*
+ * The first address of [start, end) whose PTE is not none, or end: a range scan that costs
+ * what is mapped (only present tables are walked). Takes the ptl; mmap_lock held.
+ */
+unsigned long next_pte_addr(struct mm_struct *mm, unsigned long start, unsigned long end);
+
 int walk_page_range(struct mm_struct *mm, unsigned long start, unsigned long end,
 		    present_pte_fn fn, void *arg);
 
