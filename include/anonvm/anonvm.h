@@ -126,7 +126,7 @@ void anonvm_mm_set_name(struct anonvm_mm *mm, const char *name);
 #define ANONVM_MREMAP_FIXED 2
 #define ANONVM_MREMAP_DONTUNMAP 4
 
-/* Advice values are Linux's (every one Linux 6.18 accepts; docs/errno.md says which do what). */
+/* Advice values are Linux's: every one Linux 6.18 accepts (src/madvise.c says what each does). */
 #define ANONVM_MADV_NORMAL 0
 #define ANONVM_MADV_RANDOM 1
 #define ANONVM_MADV_SEQUENTIAL 2
