@@ -979,6 +979,19 @@ static int kernel_memcg_setup(struct kctx *k, unsigned long pages)
 	return 0;
 }
 
+/* The model's overcommit policy is the heuristic (mode 0): say so when the machine differs. */
+static void kernel_check_overcommit(FILE *err)
+{
+	FILE *f = fopen("/proc/sys/vm/overcommit_memory", "re");
+	int mode = 0;
+
+	if (f && fscanf(f, "%d", &mode) == 1 && mode != 0)
+		fprintf(err, "anonvm: --kernel: vm.overcommit_memory is %d, the model's is 0: "
+			     "ENOMEM from mmap, mprotect, mremap and fork may differ\n", mode);
+	if (f)
+		fclose(f);
+}
+
 /* Root on Linux with the /proc files of a dump, and nothing of ours in the arena. */
 static int kernel_setup(struct kctx *k)
 {
@@ -1042,6 +1055,7 @@ static int kernel_setup(struct kctx *k)
 		return -EIO;
 	if (script_memcg_pages(k->s) && kernel_memcg_setup(k, script_memcg_pages(k->s)))
 		return -EIO;
+	kernel_check_overcommit(err);
 	return 0;
 }
 
