@@ -286,11 +286,19 @@ static bool do_fault_around(struct vm_area_struct *vma, unsigned long addr, pte_
 		unsigned long a = table_addr + i * PAGE_SIZE;
 		struct folio *folio;
 
+		unsigned long pgoff = linear_page_index(vma, a);
+
 		if (!pte_none(table[i]))
 			continue;
-		folio = shmem_find_folio(vma->vm_file, linear_page_index(vma, a));
-		if (folio)
+		/* filemap_map_pages: only what is in memory and can be locked at once */
+		folio = shmem_find_folio(vma->vm_file, pgoff);
+		if (!folio)
+			continue;
+		if (shmem_lock_folio(vma->vm_file, folio, pgoff, true)) {
 			shmem_map_page(vma, a, &table[i], folio, false);
+			folio_unlock(folio);
+		}
+		folio_put(vma_ram(vma), folio);
 	}
 	return !pte_none(*ptep);
 }
@@ -321,12 +329,14 @@ static int do_shmem_fault(struct vm_area_struct *vma, unsigned long addr, unsign
 	if (ret)
 		return ret;
 	ptep = pte_alloc_map_lock(mm, addr, &ptl);
-	if (!ptep)
-		return -ENOMEM;
-	if (pte_none(*ptep))
-		shmem_map_page(vma, addr, ptep, folio, write);
-	pte_unmap_unlock(ptep, ptl);
-	return 0;
+	if (ptep) {
+		if (pte_none(*ptep))
+			shmem_map_page(vma, addr, ptep, folio, write);
+		pte_unmap_unlock(ptep, ptl);
+	}
+	folio_unlock(folio);
+	folio_put(vma_ram(vma), folio);
+	return ptep ? 0 : -ENOMEM;
 }
 
 /*
@@ -613,10 +623,26 @@ static int cold_pte(pte_t *ptep, unsigned long addr, void *arg)
 	if (!w->pageout && pte_young(pte))
 		set_pte_at(w->vma->vm_mm, addr, ptep, pte_mkold(pte));
 	folio_clear_flag(folio, PG_referenced);
-	if (!w->pageout)
+	if (!w->pageout) {
 		folio_deactivate(ram, folio);
-	else if (folio_isolate_lru(ram, folio))
-		list_add(&folio->lru, &w->folio_list);
+		return 0;
+	}
+	if (!folio_isolate_lru(ram, folio))
+		return 0;
+	if (!folio_test_anon(folio)) {
+		/*
+		 * A shmem folio mapped here alone: reclaim's try_to_unmap would clear this PTE
+		 * (a file page's PTE does not become a swap PTE; the data stays reachable
+		 * through the page cache). anonvm has no file rmap, so it is done now.
+		 */
+		pte = ptep_get_and_clear(w->vma->vm_mm, addr, ptep);
+		if (pte_dirty(pte))
+			folio_set_flag(folio, PG_dirty);
+		folio_remove_rmap_pte(folio, w->vma);
+		add_mm_counter(w->vma->vm_mm, folio, -1);
+		folio_put(ram, folio);
+	}
+	list_add(&folio->lru, &w->folio_list);
 	return 0;
 }
 

@@ -31,10 +31,10 @@ enum lru_list {
 };
 
 /*
- * The LRU lists of the machine's memory (reclaim/lru.c; the kernel's per-node lruvec). An
- * anonymous folio is on exactly one list (PG_lru; PG_active says which) from the fault that
- * made it until it is isolated or freed; the lists hold no reference. Shared anonymous
- * (shmem) folios are not on the lists: the model does not reclaim them.
+ * The LRU lists of the machine's memory (reclaim/lru.c; the kernel's per-node lruvec, anon
+ * lists: the swap-backed folios). A folio - anonymous, shmem, or in the swap cache - is on
+ * exactly one list (PG_lru; PG_active says which) from the fault that made it until it is
+ * isolated or freed; the lists hold no reference.
  */
 struct lruvec {
 	spinlock_t lru_lock;                  /* the lists, PG_lru / PG_active, nr[] */
