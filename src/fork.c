@@ -79,7 +79,7 @@ dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm, unsigned long *stop)
 
 	*stop = ULONG_MAX;
 	mmap_write_lock(oldmm);
-	mmap_write_lock(mm);
+	mmap_write_lock_nested(mm, SINGLE_DEPTH_NESTING); /* the child: not reachable yet */
 	mm->total_vm = oldmm->total_vm;
 	retval = mt_dup(&oldmm->mm_mt, &mm->mm_mt);
 	if (retval)

@@ -851,7 +851,7 @@ int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_v
 		ret = __pte_alloc(dst_mm, addr);
 		while (!ret) {
 			spin_lock(&dst_mm->page_table_lock);
-			spin_lock(&src_mm->page_table_lock);
+			spin_lock_nested(&src_mm->page_table_lock, SINGLE_DEPTH_NESTING);
 			ret = walk_ptes(src_mm, addr, next, copy_pte, &s);
 			spin_unlock(&src_mm->page_table_lock);
 			spin_unlock(&dst_mm->page_table_lock);

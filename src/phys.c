@@ -29,6 +29,9 @@
 #include "phys.h"
 #include "reclaim/swap.h"
 
+static struct lock_class_key folio_lock_key;
+struct lockdep_map folio_lock_map = { &folio_lock_key, "folio lock" };
+
 static void *map_noreserve(size_t bytes)
 {
 	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,

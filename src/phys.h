@@ -77,20 +77,35 @@ static inline bool folio_try_get(struct folio *folio)
 	return atomic_inc_not_zero(&folio->refcount);
 }
 
-/* The folio lock is the PG_locked bit; there is no wait queue: folio_lock yields and retries. */
-static inline bool folio_trylock(struct folio *folio)
+/*
+ * The folio lock is the PG_locked bit; there is no wait queue: folio_lock yields and retries.
+ * All folio locks are one lockdep class (folio_lock_map).
+ */
+extern struct lockdep_map folio_lock_map;
+
+static inline bool __folio_trylock(struct folio *folio)
 {
 	return !(atomic_fetch_or(&folio->flags, 1UL << PG_locked) & (1UL << PG_locked));
 }
 
+static inline bool folio_trylock(struct folio *folio)
+{
+	if (!__folio_trylock(folio))
+		return false;
+	lock_acquire(&folio_lock_map, 0, true);
+	return true;
+}
+
 static inline void folio_lock(struct folio *folio)
 {
-	while (!folio_trylock(folio))
+	lock_acquire(&folio_lock_map, 0, false);
+	while (!__folio_trylock(folio))
 		sched_yield();
 }
 
 static inline void folio_unlock(struct folio *folio)
 {
+	lock_release(&folio_lock_map);
 	folio_clear_flag(folio, PG_locked);
 }
 

@@ -214,7 +214,7 @@ again:
 		return -ENOMEM;
 	new->mapping = (uintptr_t)file;
 	new->index = pgoff;
-	folio_set_flag(new, PG_locked); /* not visible yet */
+	folio_trylock(new); /* not visible yet: it succeeds */
 	/* the index may need nodes: allocated under the lock (a spinlock of this object
 	 * only, never held with the PTE lock while allocating) */
 	spin_lock(&file->lock);
@@ -225,7 +225,7 @@ again:
 	}
 	spin_unlock(&file->lock);
 	if (folio != new || ret) {
-		folio_clear_flag(new, PG_locked);
+		folio_unlock(new);
 		folio_put(file->ram, new); /* another fault won the race, or no memory */
 	}
 	if (ret)

@@ -29,6 +29,7 @@
  *            PTEs that map it (their number is its mapcount), each once, and every VMA it
  *            passes on is of the folio's fork family (rmap completeness). The walks are
  *            the validator's: they are not counted in the machine's statistics.
+ *   locks:   no lock-order report from the checker (lockdep.h) so far, in this process.
  * A violation prints what and where, and the objects involved.
  *
  * Locks: each mm's mmap_lock is read-held while its page tables are walked; rmap walks take
@@ -487,5 +488,8 @@ bool validate_machine(struct anonvm *vm, FILE *out)
 	struct vctx c = { .vm = vm, .out = out, .ok = true };
 
 	validate_all(&c);
+	if (lockdep_reports())
+		violation(&c, "lockdep: %lu lock-order reports (on stderr when they were made)",
+			  lockdep_reports());
 	return c.ok;
 }

@@ -36,6 +36,7 @@ static int test_prepare(struct vm_area_struct *vma)
 	if (!av)
 		return -ENOMEM;
 	av->root = av->parent = av;
+	init_rwsem(&av->rwsem);
 	atomic_store(&av->refcount, 1);
 	av->num_children = 1;
 	av->num_active_vmas = 1;
