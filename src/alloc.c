@@ -13,6 +13,8 @@
 #include "anonvm/anonvm.h"
 
 static atomic_long live[AV_OBJ_NR];
+/* the size of one object of each fixed-size kind (0: variable, not counted in bytes) */
+static atomic_ulong obj_size[AV_OBJ_NR];
 
 #if defined(__SANITIZE_THREAD__)
 char rcu_tsan_grace_period; /* rcu.h: the synchronisation object of a grace period */
@@ -43,6 +45,8 @@ void *av_alloc(enum av_obj kind, size_t size)
 	p = calloc(1, size);
 	if (p)
 		atomic_fetch_add(&live[kind], 1);
+	if (kind != AV_OBJ_OTHER && kind != AV_OBJ_SHMEM)
+		atomic_store_explicit(&obj_size[kind], size, memory_order_relaxed);
 	return p;
 }
 
@@ -54,8 +58,9 @@ void av_free(enum av_obj kind, void *p)
 	free(p);
 }
 
-void av_count(enum av_obj kind, long delta)
+void av_count(enum av_obj kind, size_t size, long delta)
 {
+	atomic_store_explicit(&obj_size[kind], size, memory_order_relaxed);
 	atomic_fetch_add(&live[kind], delta);
 }
 
@@ -96,4 +101,8 @@ void anonvm_live_objects(struct anonvm_live *l)
 	l->pgtable = av_live(AV_OBJ_PGTABLE);
 	l->shmem = av_live(AV_OBJ_SHMEM);
 	l->other = av_live(AV_OBJ_OTHER);
+	l->bytes = 0;
+	for (int k = 0; k < AV_OBJ_NR; k++)
+		l->bytes += av_live(k) * (long)atomic_load_explicit(&obj_size[k],
+								     memory_order_relaxed);
 }

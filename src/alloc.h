@@ -33,8 +33,8 @@ void av_free(enum av_obj kind, void *p);
 
 /* One allocation decision for allocators that do not use av_alloc (the frame allocator). */
 bool av_should_fail(void);
-/* Accounting for objects allocated outside av_alloc. */
-void av_count(enum av_obj kind, long delta);
+/* Accounting for objects of `size` bytes allocated outside av_alloc. */
+void av_count(enum av_obj kind, size_t size, long delta);
 
 long av_live(enum av_obj kind);
 void av_fail_nth(long n);
