@@ -24,7 +24,13 @@
 #include "memory.h"
 #include "phys.h"
 
-/* Host memory for the RAM, populated now if asked (cfg.prefault). */
+/*
+ * Host memory for the RAM, populated now if asked (cfg.prefault). A fresh frame's first touch
+ * (the host's page fault and clear_page) is most of what a model COW fault costs otherwise:
+ * cowfault 512M took 1058 ms without, 154 ms with (populating: 1028 ms, at creation).
+ * Transparent huge pages for the arena (MADV_HUGEPAGE) were measured too and are not used:
+ * 1548 ms without prefault, and 3.2 s to populate.
+ */
 static void *map_ram(size_t bytes, bool prefault)
 {
 	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
