@@ -137,7 +137,8 @@ struct bench_opts {
 	bool kernel, quiet, stay, metadata_only, no_prefault;
 	int reps, cpu;
 	struct list children, pages, generations, pieces, vmas, size;
-	unsigned long forks, iterations, sample;
+	unsigned long forks, iterations;
+	unsigned long sample[ANONVM_RMAP_NR]; /* per design; 0: every page */
 	enum bench_format format;
 	const char *plot;
 };
@@ -178,7 +179,8 @@ static void bench_usage(FILE *out)
 	      "  --size LIST         bytes, K/M/G suffixes: forkcopy (64M), faults, cowfault (128M)\n"
 	      "  --forks N           spawn (default 200000/VMAs, 10..1000), forkcopy (default 5)\n"
 	      "  --iterations N      faults (default 4)\n"
-	      "  --sample N          walk about N pages spread evenly instead of every page\n"
+	      "  --sample [D=]N      walk about N pages spread evenly instead of every page (on\n"
+	      "                      design D only: --sample legacy=20000; may be repeated)\n"
 	      "  --metadata-only     model frames without contents (for very large runs)\n"
 	      "  --no-prefault       do not populate the model's RAM when its machine is made:\n"
 	      "                      the host's first touch of each frame is then timed too\n"
@@ -262,6 +264,30 @@ static int parse_designs(const char *arg, bool *designs)
 	return st;
 }
 
+/* --sample N (every design) or --sample DESIGN=N. */
+static int parse_sample(const char *arg, unsigned long *sample)
+{
+	const char *eq = strchr(arg, '=');
+	enum anonvm_rmap_design d;
+	unsigned long v;
+	char name[32];
+
+	if (parse_num(eq ? eq + 1 : arg, &v)) {
+		fprintf(stderr, "anonvm bench: --sample: expected N or DESIGN=N, not '%s'\n", arg);
+		return 2;
+	}
+	if (!eq) {
+		for (d = 0; d < ANONVM_RMAP_NR; d++)
+			sample[d] = v;
+		return 0;
+	}
+	snprintf(name, sizeof(name), "%.*s", (int)(eq - arg), arg);
+	if (parse_design("anonvm bench", name, &d))
+		return 2;
+	sample[d] = v;
+	return 0;
+}
+
 static int parse_opts(int argc, char **argv, struct bench_opts *o)
 {
 	enum { O_DESIGN = 256, O_KERNEL, O_REPS, O_CHILDREN, O_PAGES, O_GENERATIONS, O_STAY,
@@ -307,12 +333,14 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		case O_KERNEL:
 			o->kernel = true;
 			break;
+		case O_SAMPLE:
+			st = parse_sample(optarg, o->sample);
+			break;
 		case O_REPS:
 		case O_FORKS:
 		case O_ITERATIONS:
-		case O_SAMPLE:
 		case O_CPU:
-			if (parse_num(optarg, &v) || (c != O_SAMPLE && c != O_CPU && !v) ||
+			if (parse_num(optarg, &v) || (c != O_CPU && !v) ||
 			    v > 1000000000UL) {
 				fprintf(stderr, "anonvm bench: --%s: bad number '%s'\n",
 					longopts[c - O_DESIGN].name, optarg);
@@ -324,8 +352,6 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 				o->forks = v;
 			else if (c == O_ITERATIONS)
 				o->iterations = v;
-			else if (c == O_SAMPLE)
-				o->sample = v;
 			else
 				o->cpu = (int)v;
 			break;
@@ -514,6 +540,7 @@ static int run_size(const struct bench_opts *o, const struct bench_params *base,
 			bool kernel = slot == nd;
 
 			p.design = kernel ? ANONVM_RMAP_LINUX : designs[slot];
+			p.sample = o->sample[p.design];
 			r = kernel ? &kres[rep] : &mres[slot][rep];
 			snprintf(bar.label, sizeof(bar.label), "%s %s %s rep %d/%d",
 				 bench_workload_name(p.workload), size,
@@ -540,6 +567,7 @@ static int run_size(const struct bench_opts *o, const struct bench_params *base,
 			return -ENOMEM;
 		row->p = *base;
 		row->p.design = designs[i];
+		row->p.sample = o->sample[designs[i]];
 		row->size = size;
 		row->size_x = size_x;
 		for (int rep = 0; rep < reps; rep++)
@@ -622,7 +650,7 @@ static int run_all(struct bench_opts *o, struct plan *pl)
 	int err = 0;
 
 	for (int w = 0; w < BW_NR && !err; w++) {
-		struct bench_params p = { .workload = w, .stay = o->stay, .sample = o->sample,
+		struct bench_params p = { .workload = w, .stay = o->stay,
 					  .metadata_only = o->metadata_only, .cpu = o->cpu,
 					  .prefault = !o->no_prefault,
 					  .progress = bar.on, .iterations = o->iterations ?: 4 };

@@ -56,6 +56,34 @@ static void put_count(FILE *out, const char *sep, int w, bool has, long v)
 		fprintf(out, "%s%*ld", sep, w, v);
 }
 
+/* Under the table: each other design's walk figures over linux's, at the same size. */
+static void print_design_ratios(FILE *out, const struct bench_row *rows, int n)
+{
+	for (int i = 0; i < n; i++) {
+		const struct bench_row *r = &rows[i], *base = NULL;
+		struct figures f, fb;
+
+		if (r->p.design == ANONVM_RMAP_LINUX)
+			continue;
+		for (int j = 0; j < n && !base; j++) {
+			if (rows[j].p.design == ANONVM_RMAP_LINUX && rows[j].p.workload == r->p.workload &&
+			    !strcmp(rows[j].size, r->size))
+				base = &rows[j];
+		}
+		if (!base)
+			continue;
+		figures(r, &f);
+		figures(base, &fb);
+		if (f.per_walk_vmas < 0 || fb.per_walk_vmas <= 0 || fb.ns_walk <= 0)
+			continue;
+		fprintf(out, "%s %s: %s/linux: VMAs visited per walk %.1fx (%.2f / %.2f), "
+			     "ns per walk %.1fx (%.0f / %.0f)\n",
+			bench_workload_name(r->p.workload), r->size, anonvm_design_name(r->p.design),
+			f.per_walk_vmas / fb.per_walk_vmas, f.per_walk_vmas, fb.per_walk_vmas,
+			f.ns_walk / fb.ns_walk, f.ns_walk, fb.ns_walk);
+	}
+}
+
 static void print_table(FILE *out, const struct bench_row *rows, int n)
 {
 	fprintf(out, "%-9s %-11s %-10s %9s %8s %8s %9s %9s %9s %9s %9s %8s %8s %7s %10s %10s %6s\n",
@@ -85,6 +113,7 @@ static void print_table(FILE *out, const struct bench_row *rows, int n)
 		put(out, " ", 6, 2, f.ratio);
 		fputc('\n', out);
 	}
+	print_design_ratios(out, rows, n);
 }
 
 static void print_csv(FILE *out, const struct bench_row *rows, int n)
