@@ -882,7 +882,17 @@ static void mas_stored(struct ma_state *mas, int err)
 
 int mas_store_gfp(struct ma_state *mas, void *entry)
 {
-	int err = mt_store(mas->tree, mas->index, mas->last, entry, false);
+	int err;
+
+	/*
+	 * The cursor stands on a slot (a walk found it) holding an entry, and another entry
+	 * replaces it over the same range: one pointer, no walk (dup_mmap, VMA by VMA).
+	 */
+	if (mas->status == MAS_ACTIVE && entry && mas_slot(mas)) {
+		mn_publish(mas->node->slot[mas->offset], entry);
+		return 0;
+	}
+	err = mt_store(mas->tree, mas->index, mas->last, entry, false);
 
 	mas_stored(mas, err);
 	return err;
