@@ -199,9 +199,10 @@ static struct av_magazine *mag_for_free(enum av_obj kind)
 /* The kind's object size, fixed by its first allocation; slots are 16-byte aligned. */
 static size_t cache_size(enum av_obj kind, size_t size)
 {
-	unsigned long cur = 0;
+	unsigned long cur = atomic_load_explicit(&obj_size[kind], memory_order_relaxed);
 
-	if (!atomic_compare_exchange_strong_explicit(&obj_size[kind], &cur, size,
+	if (unlikely(cur != size) &&
+	    !atomic_compare_exchange_strong_explicit(&obj_size[kind], &cur, size,
 						     memory_order_relaxed, memory_order_relaxed))
 		VM_BUG_ON(cur != size); /* one size per cached kind */
 	return (size + 15) & ~(size_t)15;

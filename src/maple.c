@@ -270,7 +270,8 @@ bool mtree_empty(const struct maple_tree *mt)
 
 /*
  * Point mas at the slot holding index, [mas->index, mas->last] becoming its range. The leaf
- * in hand serves when it covers index; otherwise walk from the root. False: empty tree.
+ * in hand serves when it covers index (the slot after the current one without a search:
+ * iteration); otherwise walk from the root. False: empty tree.
  */
 static bool mas_locate(struct ma_state *mas, unsigned long index)
 {
@@ -278,6 +279,13 @@ static bool mas_locate(struct ma_state *mas, unsigned long index)
 	unsigned long min = mas->min, max = mas->max, lo;
 	unsigned int i;
 
+	if (n && mas->status == MAS_ACTIVE && index == mas->last + 1 && mas->offset + 1u < n->nr) {
+		i = mas->offset + 1u;
+		mas->offset = i;
+		mas->index = index;
+		mas->last = mn_slot_max(n, i, max);
+		return true;
+	}
 	if (!n || mas->status != MAS_ACTIVE || index < min || index > max) {
 		n = mn_deref(mas->tree->ma_root);
 		min = 0;
