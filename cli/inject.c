@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * inject.c: `anonvm inject`: the fault-injection sweep. Each script runs on the model again
- * and again, the Nth allocation made to fail for N = 1, 1 + STEP, 1 + 2 STEP, ... until a run
- * ends before its Nth allocation. Whatever fails must fail cleanly: an errno for the system
+ * inject.c: `anonvm inject`: the fault-injection sweep. Each script runs on the model once
+ * cleanly, then again and again, the Nth allocation made to fail for N = 1, 1 + STEP,
+ * 1 + 2 STEP, ... until a run ends before its Nth allocation. Whatever fails must fail cleanly: an errno for the system
  * call (or the script stopping where a process could not be created), the validator passing
  * after every command, nothing leaked at the end, no crash.
  */
@@ -22,16 +22,22 @@ static int sweep(const char *path, enum anonvm_rmap_design design, long step, un
 
 	if (script_parse_file(path, &s, stderr))
 		return 2;
-	for (long n = 1;; n += step) {
+	/*
+	 * n = 0: the clean run, validated after every command; each run with an injected
+	 * failure is validated from the failure on (model.c): what comes before is this run.
+	 */
+	for (long n = 0;; n += n ? step : 1) {
 		bool injected = false;
 		char *out = NULL;
 		int st = run_model_isolated(&s, design, n, &injected, &out, quiet);
 
 		free(out);
 		(*runs)++;
-		if (st == 1 || st == 3) {
+		if (st == 1 || st == 3 || (!n && st)) {
 			printf("FAIL %s: allocation %ld made to fail: %s\n", path, n,
-			       st == 3 ? "the model crashed" : "the validator or the leak check failed:");
+			       st == 3 ? "the model crashed" :
+			       n ? "the validator or the leak check failed:" :
+				   "(none: the clean run) it failed:");
 			fflush(stdout);
 			/* again, with the report */
 			run_model_isolated(&s, design, n, &injected, &out, stdout);
@@ -39,7 +45,7 @@ static int sweep(const char *path, enum anonvm_rmap_design design, long step, un
 			ret = 1;
 			break;
 		}
-		if (!injected) {
+		if (n && !injected) {
 			if (st)
 				ret = 1, printf("FAIL %s: no injection, status %d\n", path, st);
 			else

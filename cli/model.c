@@ -151,6 +151,22 @@ static int model_referenced(struct model *m, const struct op *op)
 	return 0;
 }
 
+/*
+ * Migration of each page of the range (migrate_pages): the dump does not change (frames are
+ * not printed); a model-only line says how many pages moved.
+ */
+static int model_migrate(struct model *m, const struct op *op)
+{
+	unsigned long moved;
+	int ret = anonvm_migrate(m->procs[op->proc], op->addr, op->pages * ANONVM_PAGE_SIZE,
+				 &moved);
+
+	if (!ret)
+		fprintf(m->o->out, "# %s migrate %012lx %lu: %lu moved\n", m->s->names[op->proc],
+			op->addr, op->pages, moved);
+	return ret;
+}
+
 /* Runs one op: 0, a negative errno for the `!!` line, or 1 / 2 to stop with that status. */
 static int model_step(struct model *m, const struct op *op)
 {
@@ -211,6 +227,8 @@ static int model_step(struct model *m, const struct op *op)
 		return model_dot(m, op->path);
 	case OP_REFERENCED:
 		return model_referenced(m, op);
+	case OP_MIGRATE:
+		return model_migrate(m, op);
 	case OP_NR:
 		break;
 	}
@@ -275,7 +293,12 @@ int model_run(const struct script *s, const struct run_opts *o)
 		} else if (ret) {
 			canon_print_error(o->out, op->line, s->names[op->proc], op_name(op->kind), -ret);
 		}
-		if (!status && o->validate_each && anonvm_check(m.vm, o->err)) {
+		/*
+		 * With an injected failure armed, the commands before it fires run exactly as in
+		 * the sweep's clean run, which validated them: check from the failure on.
+		 */
+		if (!status && o->validate_each && (!o->fail_nth || anonvm_fail_fired()) &&
+		    anonvm_check(m.vm, o->err)) {
 			fprintf(o->err, "%s:%d: error: validator failed after '%s'\n", s->path, op->line,
 				op_name(op->kind));
 			status = 1;
