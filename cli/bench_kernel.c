@@ -47,12 +47,13 @@ static void reap_all(void)
 		;
 }
 
-static int read_full(int fd, void *buf, size_t len)
+/* All of len bytes read (write: written) on a pipe: 0, or -EPIPE at EOF or an error. */
+static int io_full(int fd, void *buf, size_t len, bool write_it)
 {
 	ssize_t n;
 
 	while (len) {
-		n = read(fd, buf, len);
+		n = write_it ? write(fd, buf, len) : read(fd, buf, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -63,19 +64,14 @@ static int read_full(int fd, void *buf, size_t len)
 	return 0;
 }
 
+static int read_full(int fd, void *buf, size_t len)
+{
+	return io_full(fd, buf, len, false);
+}
+
 static void write_full(int fd, const void *buf, size_t len)
 {
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		buf = (const char *)buf + n;
-		len -= (size_t)n;
-	}
+	io_full(fd, (void *)buf, len, true);
 }
 
 /* In a forked process: wait until the parent of the run closes its end of quit, then exit. */

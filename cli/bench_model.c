@@ -80,6 +80,18 @@ static int map_anon(struct anonvm_mm *mm, unsigned long addr, unsigned long page
 	return anonvm_mmap(mm, addr, pages * PG, RW, ANON_FIXED, &got);
 }
 
+/* A new process with one VMA of `pages` written pages at BASE. */
+static int new_written(struct anonvm *vm, unsigned long pages, struct anonvm_mm **mm)
+{
+	int err = anonvm_mm_new(vm, mm);
+
+	if (!err)
+		err = map_anon(*mm, BASE, pages);
+	if (!err)
+		err = touch(*mm, BASE, pages);
+	return err;
+}
+
 /* n written pages from BASE, every other one made read-only: n VMAs of one page. */
 static int map_pieces(struct anonvm_mm *mm, unsigned long n)
 {
@@ -161,11 +173,7 @@ static int forkstorm(const struct bench_params *p, struct anonvm *vm, struct ben
 	if (!procs)
 		return -ENOMEM;
 	t0 = bench_now_ns();
-	err = anonvm_mm_new(vm, &procs[0]);
-	if (!err)
-		err = map_anon(procs[0], BASE, p->pages);
-	if (!err)
-		err = touch(procs[0], BASE, p->pages);
+	err = new_written(vm, p->pages, &procs[0]);
 	for (unsigned long i = 1; i < n && !err; i++) {
 		t = bench_now_ns();
 		err = anonvm_fork(procs[0], &procs[i]);
@@ -199,11 +207,7 @@ static int forkchain(const struct bench_params *p, struct anonvm *vm, struct ben
 	int err;
 
 	t0 = bench_now_ns();
-	err = anonvm_mm_new(vm, &cur);
-	if (!err)
-		err = map_anon(cur, BASE, p->pages);
-	if (!err)
-		err = touch(cur, BASE, p->pages);
+	err = new_written(vm, p->pages, &cur);
 	for (g = 0; g < p->generations && !err; g++) {
 		t = bench_now_ns();
 		err = anonvm_fork(cur, &child);
@@ -293,11 +297,7 @@ static int forkcopy(const struct bench_params *p, struct anonvm *vm, struct benc
 	double t;
 	int err;
 
-	err = anonvm_mm_new(vm, &mm);
-	if (!err)
-		err = map_anon(mm, BASE, pages);
-	if (!err)
-		err = touch(mm, BASE, pages);
+	err = new_written(vm, pages, &mm);
 	for (unsigned long i = 0; i < p->forks && !err; i++) {
 		t = bench_now_ns();
 		err = anonvm_fork(mm, &child);
@@ -348,11 +348,7 @@ static int cowfault(const struct bench_params *p, struct anonvm *vm, struct benc
 	double t0;
 	int err;
 
-	err = anonvm_mm_new(vm, &mm);
-	if (!err)
-		err = map_anon(mm, BASE, pages);
-	if (!err)
-		err = touch(mm, BASE, pages);
+	err = new_written(vm, pages, &mm);
 	if (!err)
 		err = anonvm_fork(mm, &child);
 	if (err)

@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -203,8 +204,13 @@ static size_t cache_size(enum av_obj kind, size_t size)
 
 	if (unlikely(cur != size) &&
 	    !atomic_compare_exchange_strong_explicit(&obj_size[kind], &cur, size,
-						     memory_order_relaxed, memory_order_relaxed))
-		VM_BUG_ON(cur != size); /* one size per cached kind */
+						     memory_order_relaxed, memory_order_relaxed) &&
+	    cur != size) {
+		/* one size per cached kind: a second one would overrun the first's slots */
+		fprintf(stderr, "anonvm: av_alloc: kind %d allocated with sizes %lu and %zu\n",
+			(int)kind, cur, size);
+		abort();
+	}
 	return (size + 15) & ~(size_t)15;
 }
 

@@ -5,19 +5,7 @@ anonvm=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
-check() { # check NAME EXPECTED_STATUS PATTERN -- command...
-	name=$1 want=$2 pat=$3
-	shift 4
-	"$@" >"$tmp/out" 2>&1
-	got=$?
-	if [ "$got" != "$want" ] || ! grep -q -- "$pat" "$tmp/out"; then
-		echo "FAIL $name: status $got (want $want), output:"
-		sed 's/^/  /' "$tmp/out"
-		fail=1
-	else
-		echo "ok   $name"
-	fi
-}
+. "$(dirname "$0")/check.sh"
 # field VALUE of column NAME in the CSV row of design D: csv_field FILE D NAME
 csv_field() {
 	awk -F, -v d="$2" -v col="$3" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
