@@ -59,6 +59,11 @@ static bool av_cached(enum av_obj kind)
 	return AV_CACHES && kind != AV_OBJ_OTHER && kind != AV_OBJ_SHMEM && kind != AV_OBJ_FOLIO;
 }
 
+bool av_typesafe(enum av_obj kind)
+{
+	return av_cached(kind);
+}
+
 /*
  * A magazine: up to MAG_SIZE free objects of one kind, as an array, so that moving objects
  * between a thread and the depot never touches the objects (they are cold when the RCU

@@ -36,6 +36,12 @@ bool av_should_fail(void);
 /* Accounting for objects of `size` bytes allocated outside av_alloc. */
 void av_count(enum av_obj kind, size_t size, long delta);
 
+/*
+ * Whether freed objects of this kind are only ever reused as objects of the same kind (an
+ * object cache; not in sanitizer builds): SLAB_TYPESAFE_BY_RCU, without the grace period.
+ */
+bool av_typesafe(enum av_obj kind);
+
 long av_live(enum av_obj kind);
 void av_fail_nth(long n);
 bool av_fail_fired(void);

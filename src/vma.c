@@ -21,9 +21,9 @@
  * VMA's range or pgoff happens under its anon_vma root rwsem, with its chain taken out of
  * the interval trees and put back (vma_prepare / vma_complete). Lookups need mmap_lock (R or
  * W); lock_vma_under_rcu needs no lock (it reads the tree under RCU, then takes the VMA's
- * read lock). VMA write locks last until mmap_write_unlock. VMAs are freed after an RCU
- * grace period (vm_area_free); one that was in the tree, only once write-locked (no reader
- * left) and detached (no new reader).
+ * read lock). VMA write locks last until mmap_write_unlock. VMA memory is type-stable (an
+ * object cache) or freed after an RCU grace period (vm_area_free); a VMA that was in the
+ * tree is freed only once write-locked (no reader left) and detached (no new reader).
  *
  * Allocation first, then commit: each operation allocates everything it needs (VMA, tree
  * nodes, anon_vma chains) before its point of no return, and on ENOMEM leaves the mm as it
@@ -209,12 +209,22 @@ static void vm_area_free_rcu(struct rcu_head *head)
 	av_free(AV_OBJ_VMA, vma);
 }
 
+/*
+ * Freed at once where the VMA cache is type-stable (av_typesafe: its memory only ever holds
+ * VMAs, as the kernel's vm_area_cachep with SLAB_TYPESAFE_BY_RCU since 6.15); otherwise
+ * (sanitizer builds, calloc/free) after a grace period. Either way a lockless reader that
+ * still holds the pointer finds vm_refcnt 0 (detached; a reused VMA is detached until
+ * attached again) or re-checks vm_mm and the range after taking its reference.
+ */
 void vm_area_free(struct vm_area_struct *vma)
 {
 	/* out of the tree for good: a lockless reader that still finds it will not lock it */
 	VM_BUG_ON(!vma_is_detached(vma));
 	VM_BUG_ON(!list_empty(&vma->anon_vma_chain));
-	call_rcu(&vma->rcu, vm_area_free_rcu);
+	if (av_typesafe(AV_OBJ_VMA))
+		av_free(AV_OBJ_VMA, vma);
+	else
+		call_rcu(&vma->rcu, vm_area_free_rcu);
 }
 
 void remove_vma(struct vm_area_struct *vma)

@@ -74,8 +74,8 @@ static inline bool vma_is_write_locked(struct vm_area_struct *vma)
 /*
  * VMA objects. vm_area_alloc: zeroed, detached, empty chain. vm_area_dup: a copy of orig's
  * range, flags, pgoff, file pointer (no reference taken) and anon_vma pointer, with an empty
- * chain. vm_area_free: after an RCU grace period (lockless readers may still hold it); the
- * chain must be empty. remove_vma: drop the file reference, then vm_area_free.
+ * chain. vm_area_free: the memory stays a VMA (type-stable cache) or is freed after an RCU
+ * grace period, since lockless readers may still hold it; the chain must be empty. remove_vma: drop the file reference, then vm_area_free.
  */
 struct vm_area_struct *vm_area_alloc(struct mm_struct *mm) __must_check;
 struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig) __must_check;
