@@ -516,17 +516,20 @@ static void report_failure(const struct bench_params *p, const char *side, int e
 }
 
 /* One workload at one size: every design and the kernel, interleaved, --reps times. */
-static int run_size(const struct bench_opts *o, const struct bench_params *base,
-		    const char *size, double size_x, struct plan *pl)
+static int __run_size(const struct bench_opts *o, const struct bench_params *base,
+		      const char *size, double size_x, struct plan *pl)
 {
 	int nd = 0, reps = o->reps;
 	enum anonvm_rmap_design designs[ANONVM_RMAP_NR];
 	struct bench_result (*mres)[reps] = calloc(ANONVM_RMAP_NR, sizeof(*mres));
 	struct bench_result *kres = calloc((size_t)reps, sizeof(*kres)), kmed;
 	bool kernel_failed = false;
+	int err = 0;
 
-	if (!mres || !kres)
-		return -ENOMEM;
+	if (!mres || !kres) {
+		err = -ENOMEM;
+		goto out;
+	}
 	for (int d = 0; d < ANONVM_RMAP_NR; d++) {
 		if (o->designs[d])
 			designs[nd++] = d;
@@ -563,12 +566,14 @@ static int run_size(const struct bench_opts *o, const struct bench_params *base,
 		struct bench_row *row = new_row(pl);
 		bool ok = true;
 
-		if (!row)
-			return -ENOMEM;
+		if (!row) {
+			err = -ENOMEM;
+			goto out;
+		}
 		row->p = *base;
 		row->p.design = designs[i];
 		row->p.sample = o->sample[designs[i]];
-		row->size = size;
+		snprintf(row->size, sizeof(row->size), "%s", size);
 		row->size_x = size_x;
 		for (int rep = 0; rep < reps; rep++)
 			ok &= !mres[i][rep].err;
@@ -583,9 +588,23 @@ static int run_size(const struct bench_opts *o, const struct bench_params *base,
 		if (o->kernel && kernel_failed)
 			pl->failed++;
 	}
+out:
 	free(mres);
 	free(kres);
-	return 0;
+	return err;
+}
+
+/*
+ * One workload at one size: every design and the kernel, interleaved, --reps times. The
+ * label (size) is the caller's allocation, freed here.
+ */
+static int run_size(const struct bench_opts *o, const struct bench_params *base,
+		    char *size, double size_x, struct plan *pl)
+{
+	int err = __run_size(o, base, size ? size : "?", size_x, pl);
+
+	free(size);
+	return err;
 }
 
 static char *label(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -91,7 +91,7 @@ void bench_progress(double frac);
 /* One row of the report: a workload at one size, on one design (or the kernel only). */
 struct bench_row {
 	struct bench_params p;
-	const char *size;      /* the sizes, as a label: "1000x1000" */
+	char size[32];         /* the sizes, as a label: "1000x1000" */
 	double size_x;         /* the swept size, the x of a plot */
 	struct bench_result m; /* the model's medians (of --reps runs) */
 	bool has_model;
