@@ -1,5 +1,5 @@
 # anonvm: the two commands of the README.
-#   make demo   install what is missing, build, run the demo
+#   make demo   install what is missing, build (release), run the forkstorm demo
 #   make check  install what is missing, build, run every test: the debug build (with the
 #               fault-injection sweeps and the live-kernel comparison), the release build
 #               (it must compile with -Werror; scenarios and cli tests), then the unit tests
@@ -43,8 +43,27 @@ build-release: deps
 	meson setup --reconfigure $(RELEASE_BUILD) >/dev/null
 	ninja -C $(RELEASE_BUILD)
 
-demo: build
-	$(BUILD)/cli/anonvm run examples/demo.avs
+# The demo: the 2010 anon_vma_chain patch's forkstorm (1000 children x 1000 COWed pages) on
+# the linux and the legacy (2.6.33) designs, release build (its output in a log), legacy's
+# walks sampled; pictures of a small fork tree's reverse map in both designs; a plot of walk
+# cost against the number of children. Files go to $(DEMO_DIR).
+DEMO_DIR ?= $(RELEASE_BUILD)/demo
+ANONVM_REL = $(RELEASE_BUILD)/cli/anonvm
+demo: deps
+	@echo "anonvm demo: building (release; log in $(RELEASE_BUILD).log)"
+	@$(MAKE) --no-print-directory build-release >$(RELEASE_BUILD).log 2>&1 || \
+		{ cat $(RELEASE_BUILD).log; exit 1; }
+	@mkdir -p $(DEMO_DIR)
+	@echo "anonvm demo: forkstorm, 1000 children x 1000 pages, every child writes every page,"
+	@echo "then the rmap walk of each page (legacy: 20000 of them, spread evenly)"
+	@$(ANONVM_REL) bench forkstorm --design linux,legacy --sample legacy=20000
+	@$(ANONVM_REL) dot --design linux -o $(DEMO_DIR)/fork-tree-linux.png examples/fork-tree.avs
+	@$(ANONVM_REL) dot --design legacy -o $(DEMO_DIR)/fork-tree-legacy.png examples/fork-tree.avs
+	@$(ANONVM_REL) bench forkstorm --design linux,legacy --children 10,30,100,300,1000 \
+		--pages 100 --metadata-only --sample legacy=20000 --quiet \
+		--plot $(DEMO_DIR)/forkstorm-walk-cost.png >/dev/null
+	@echo "anonvm demo: the reverse map of examples/fork-tree.avs: $(DEMO_DIR)/fork-tree-linux.png,"
+	@echo "  $(DEMO_DIR)/fork-tree-legacy.png; ns per walk vs children: $(DEMO_DIR)/forkstorm-walk-cost.png"
 
 check-debug: build
 	meson test -C $(BUILD) --print-errorlogs --num-processes 2

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * main.c: the anonvm command: dispatches to the subcommands (run, diff, fuzz, inject, dot).
+ * main.c: the anonvm command: dispatches to the subcommands (run, diff, fuzz, inject, dot, bench).
  * Exit status everywhere: 0 fine, 1 a check or comparison failed, 2 usage or input error.
  */
 #include <stdio.h>
@@ -18,6 +18,7 @@ static const struct {
 	{ "fuzz", cmd_fuzz, "generate random scripts and diff each against the kernel" },
 	{ "inject", cmd_inject, "fault-injection sweep: fail each allocation in turn" },
 	{ "dot", cmd_dot, "draw a script's reverse map (any design) with Graphviz" },
+	{ "bench", cmd_bench, "time workloads on each rmap design and on the live kernel" },
 };
 
 static void usage(FILE *out)

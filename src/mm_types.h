@@ -78,7 +78,7 @@ struct swap_info_struct; /* reclaim/swap.h: the swap device */
 
 /*
  * A VMA. Freed after an RCU grace period (vm_area_free), so a lockless reader that found it
- * in the maple tree may still look at it; it re-checks vm_mm, detached and the range.
+ * in the maple tree may still look at it; it re-checks vm_mm, vm_refcnt and the range.
  */
 struct vm_area_struct {
 	unsigned long vm_start; /* mmap_lock W + vma W */
@@ -102,10 +102,13 @@ struct vm_area_struct {
 		struct list_head anon_vma_node;
 	};
 
-	/* Per-VMA lock (KERNEL-SEMANTICS.md §5). */
-	struct rw_semaphore vm_lock;
-	atomic_int vm_lock_seq; /* == mm->mm_lock_seq: write-locked in this cycle; vm_lock W */
-	atomic_bool detached; /* not in the tree (any more) */
+	/*
+	 * Per-VMA lock (KERNEL-SEMANTICS.md §5), the kernel's shape (vm_refcnt, 6.15): 0
+	 * detached (not in the tree, or not yet); 1 attached; + 1 per reader holding it; +
+	 * VMA_LOCK_OFFSET while a writer waits for the readers to leave (vma.c).
+	 */
+	atomic_int vm_refcnt;
+	atomic_int vm_lock_seq; /* == mm->mm_lock_seq: write-locked in this cycle */
 	struct rcu_head rcu;
 };
 

@@ -5,19 +5,7 @@ anonvm=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
-check() { # check NAME EXPECTED_STATUS PATTERN -- command...
-	name=$1 want=$2 pat=$3
-	shift 4
-	"$@" >"$tmp/out" 2>&1
-	got=$?
-	if [ "$got" != "$want" ] || ! grep -q -- "$pat" "$tmp/out"; then
-		echo "FAIL $name: status $got (want $want), output:"
-		sed 's/^/  /' "$tmp/out"
-		fail=1
-	else
-		echo "ok   $name"
-	fi
-}
+. "$(dirname "$0")/check.sh"
 check help 0 "usage: anonvm" -- "$anonvm" --help
 for c in run diff fuzz inject dot; do
 	check "$c --help" 0 "usage: anonvm $c" -- "$anonvm" "$c" --help

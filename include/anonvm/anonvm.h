@@ -49,6 +49,13 @@ int anonvm_design_parse(const char *name, enum anonvm_rmap_design *design);
 struct anonvm_config {
 	size_t ram_bytes;        /* modelled RAM; default 1 GiB */
 	bool metadata_only;      /* frames have descriptors but no contents */
+	/*
+	 * Populate the RAM (contents and frame descriptors) at creation, so that the host's
+	 * cost of a first touch (its page fault and zeroing) is paid once, up front, and not
+	 * at a frame's first use, as a real machine's RAM exists before its first process.
+	 * For benchmarks: the machine then holds ram_bytes of host memory from the start.
+	 */
+	bool prefault;
 	enum anonvm_rmap_design design;
 	/*
 	 * The swap device: its size (default 256 MiB, as `anonvm run --kernel` gives the kernel;
@@ -287,6 +294,9 @@ bool anonvm_fail_fired(void);
 /* Live objects of every kind, summed over all machines of this program. */
 struct anonvm_live {
 	long mm, vma, maple_node, anon_vma, avc, folio, pgtable, shmem, other;
+	/* bytes of the fixed-size ones: mm, vma, maple_node, anon_vma, avc, pgtable, and the
+	 * folio descriptors */
+	long bytes;
 };
 void anonvm_live_objects(struct anonvm_live *live);
 /* Waits until every object freed after an RCU grace period is freed. */
