@@ -25,7 +25,7 @@
 static const char *const workload_names[BW_NR] = {
 	[BW_FORKSTORM] = "forkstorm", [BW_FORKCHAIN] = "forkchain", [BW_SPLITVMA] = "splitvma",
 	[BW_SPAWN] = "spawn",	      [BW_FORKCOPY] = "forkcopy",   [BW_FAULTS] = "faults",
-	[BW_COWFAULT] = "cowfault",
+	[BW_COWFAULT] = "cowfault", [BW_RECLAIM] = "reclaim",
 };
 
 const char *bench_workload_name(enum bench_workload w)
@@ -164,6 +164,9 @@ static void bench_usage(FILE *out)
 	      "  faults     page_fault1: map --size bytes, write a byte per page, unmap\n"
 	      "             (--iterations times)\n"
 	      "  cowfault   a child writes a byte to each of --size bytes of pages shared COW\n"
+	      "  reclaim    forkstorm (--children, --pages) with the model's RAM a quarter of\n"
+	      "             what it touches: direct reclaim swaps out through the rmap; pages\n"
+	      "             reclaimed per second, VMAs visited per reclaimed page (model only)\n"
 	      "\n"
 	      "options (a size option takes a comma-separated list: one row per value):\n"
 	      "  --design all|LIST   linux, noreuse, nointerval, legacy (default linux)\n"
@@ -520,6 +523,7 @@ static int __run_size(const struct bench_opts *o, const struct bench_params *bas
 		      const char *size, double size_x, struct plan *pl)
 {
 	int nd = 0, reps = o->reps;
+	bool with_kernel = o->kernel && bench_has_kernel(base->workload);
 	enum anonvm_rmap_design designs[ANONVM_RMAP_NR];
 	struct bench_result (*mres)[reps] = calloc(ANONVM_RMAP_NR, sizeof(*mres));
 	struct bench_result *kres = calloc((size_t)reps, sizeof(*kres)), kmed;
@@ -536,8 +540,8 @@ static int __run_size(const struct bench_opts *o, const struct bench_params *bas
 	}
 	for (int rep = 0; rep < reps; rep++) {
 		/* odd repetitions run the kernel first */
-		for (int k = 0; k < nd + o->kernel; k++) {
-			int slot = rep % 2 && o->kernel ? (k + nd) % (nd + 1) : k;
+		for (int k = 0; k < nd + with_kernel; k++) {
+			int slot = rep % 2 && with_kernel ? (k + nd) % (nd + 1) : k;
 			struct bench_params p = *base;
 			struct bench_result *r;
 			bool kernel = slot == nd;
@@ -560,7 +564,7 @@ static int __run_size(const struct bench_opts *o, const struct bench_params *bas
 			}
 		}
 	}
-	if (o->kernel && !kernel_failed)
+	if (with_kernel && !kernel_failed)
 		result_median(kres, reps, &kmed);
 	for (int i = 0; i < nd; i++) {
 		struct bench_row *row = new_row(pl);
@@ -582,10 +586,10 @@ static int __run_size(const struct bench_opts *o, const struct bench_params *bas
 			result_median(mres[i], reps, &row->m);
 		else
 			pl->failed++;
-		row->kernel_ns = o->kernel && !kernel_failed ? kmed.time_ns : -1;
-		row->kernel_fork_ns = o->kernel && !kernel_failed && kmed.forks ?
+		row->kernel_ns = with_kernel && !kernel_failed ? kmed.time_ns : -1;
+		row->kernel_fork_ns = with_kernel && !kernel_failed && kmed.forks ?
 					      kmed.fork_ns / (double)kmed.forks : -1;
-		if (o->kernel && kernel_failed)
+		if (with_kernel && kernel_failed)
 			pl->failed++;
 	}
 out:
@@ -644,6 +648,7 @@ static int count_runs(const struct bench_opts *o)
 #define N(l) ((l).n ? (l).n : 1)
 		switch (w) {
 		case BW_FORKSTORM:
+		case BW_RECLAIM:
 			sizes += N(o->children) * N(o->pages);
 			break;
 		case BW_FORKCHAIN:
@@ -660,7 +665,7 @@ static int count_runs(const struct bench_opts *o)
 		}
 #undef N
 	}
-	return sizes * o->reps * (nd + o->kernel);
+	return sizes * o->reps * (nd + o->kernel); /* reclaim's kernel runs counted, not run */
 }
 
 static int run_all(struct bench_opts *o, struct plan *pl)
@@ -682,12 +687,13 @@ static int run_all(struct bench_opts *o, struct plan *pl)
 		switch (w) {
 		case BW_FORKSTORM:
 		case BW_FORKCHAIN:
-			list_default(&d.children, 1000);
+		case BW_RECLAIM:
+			list_default(&d.children, w == BW_RECLAIM ? 100 : 1000);
 			list_default(&d.generations, 1000);
-			for (int i = 0; i < (w == BW_FORKSTORM ? d.children.n : d.generations.n);
+			for (int i = 0; i < (w != BW_FORKCHAIN ? d.children.n : d.generations.n);
 			     i++) {
 				for (int j = 0; j < d.pages.n && !err; j++) {
-					unsigned long n = w == BW_FORKSTORM ? d.children.v[i] :
+					unsigned long n = w != BW_FORKCHAIN ? d.children.v[i] :
 									      d.generations.v[i];
 
 					p.children = p.generations = n;

@@ -30,6 +30,7 @@ enum bench_workload {
 	BW_FORKCOPY,
 	BW_FAULTS,
 	BW_COWFAULT,
+	BW_RECLAIM,
 	BW_NR
 };
 
@@ -68,11 +69,18 @@ struct bench_result {
 	long meta_bytes;       /* model: bytes of VMAs, tree nodes, anon_vmas, AVCs, tables,
 				* mms, folio descriptors at the peak */
 	unsigned long mapped;  /* PTEs mapping a page at the peak */
+	unsigned long reclaimed; /* reclaim: pages reclaimed to swap (walks: reclaim's) */
 	long peak_rss_kb;      /* of the process that ran it */
 };
 
 /* The model side of one run (in the calling process). */
 void bench_model_run(const struct bench_params *p, struct bench_result *r);
+/* Whether a workload has a kernel side (reclaim has not: the kernel is not short of RAM). */
+static inline bool bench_has_kernel(enum bench_workload w)
+{
+	return w != BW_RECLAIM;
+}
+
 /* The kernel side of one run (in the calling process, which forks what it needs). */
 void bench_kernel_run(const struct bench_params *p, struct bench_result *r);
 

@@ -324,6 +324,10 @@ void bench_kernel_run(const struct bench_params *p, struct bench_result *r)
 	};
 
 	memset(r, 0, sizeof(*r));
+	if (!run[p->workload]) {
+		r->err = -EOPNOTSUPP; /* a model-only workload (bench_has_kernel) */
+		return;
+	}
 	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) || prctl(PR_SET_CHILD_SUBREAPER, 1)) {
 		r->err = -errno;
 		return;

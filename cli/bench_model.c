@@ -29,6 +29,8 @@ static unsigned long frames_needed(const struct bench_params *p)
 	switch (p->workload) {
 	case BW_FORKSTORM:
 		return p->pages * (p->children + 1);
+	case BW_RECLAIM:
+		return p->pages * (p->children + 1) / 4; /* a quarter: the rest goes to swap */
 	case BW_FORKCHAIN:
 		return p->pages * (p->stay ? p->generations + 1 : 2);
 	case BW_SPLITVMA:
@@ -56,6 +58,10 @@ static int machine(const struct bench_params *p, struct anonvm **vm)
 	cfg.prefault = p->prefault;
 	cfg.debug_level = anonvm_debug_level() < 2 ? anonvm_debug_level() : 1;
 	cfg.ram_bytes = (frames + frames / 16 + 1024) * PG;
+	if (p->workload == BW_RECLAIM) {
+		cfg.ram_bytes = (frames + 64) * PG;
+		cfg.swap_bytes = 2 * p->pages * (p->children + 1) * PG;
+	}
 	return anonvm_create(&cfg, vm);
 }
 
@@ -163,7 +169,12 @@ static int walk_spread(struct anonvm_mm **procs, unsigned long nr, unsigned long
  * forkstorm: a parent writes `pages` pages of one VMA, forks `children` children, each child
  * writes every page (COW); timed. Then the walks: every page of every process.
  */
-static int forkstorm(const struct bench_params *p, struct anonvm *vm, struct bench_result *r)
+/*
+ * The timed phase of forkstorm: the parent writes, forks, the children write. The processes
+ * go to *procsp (the caller frees them) or are freed here (NULL).
+ */
+static int forkstorm_phase(const struct bench_params *p, struct anonvm *vm,
+			   struct bench_result *r, struct anonvm_mm ***procsp)
 {
 	unsigned long n = p->children + 1;
 	struct anonvm_mm **procs = calloc(n, sizeof(*procs));
@@ -186,6 +197,19 @@ static int forkstorm(const struct bench_params *p, struct anonvm *vm, struct ben
 		bench_progress(0.1 + 0.7 * (double)i / (double)n);
 	}
 	r->time_ns = bench_now_ns() - t0;
+	if (procsp)
+		*procsp = procs;
+	else
+		free(procs);
+	return err;
+}
+
+static int forkstorm(const struct bench_params *p, struct anonvm *vm, struct bench_result *r)
+{
+	unsigned long n = p->children + 1;
+	struct anonvm_mm **procs = NULL;
+	int err = forkstorm_phase(p, vm, r, &procs);
+
 	if (!err) {
 		peak(r, n * p->pages);
 		err = walk_spread(procs, n, p->pages, p->sample, r);
@@ -361,13 +385,43 @@ static int cowfault(const struct bench_params *p, struct anonvm *vm, struct benc
 	return err;
 }
 
+/* The counter of that name, 0 if unknown. */
+static unsigned long counter(struct anonvm *vm, const char *name)
+{
+	unsigned long v = 0;
+
+	(void)anonvm_stat(vm, name, &v);
+	return v;
+}
+
+/*
+ * reclaim: forkstorm's work with RAM a quarter of what it touches: every fault past that
+ * point reclaims (folio_referenced, then try_to_unmap through the design's walk) before it
+ * gets a frame. Timed: all of it; the walks counted are reclaim's.
+ */
+static int reclaim(const struct bench_params *p, struct anonvm *vm, struct bench_result *r)
+{
+	unsigned long walks = counter(vm, "rmap_walks"), visited = counter(vm, "rmap_vmas_visited");
+	unsigned long probed = counter(vm, "rmap_ptes_probed"), stolen = counter(vm, "pgsteal");
+	int err = forkstorm_phase(p, vm, r, NULL);
+
+	r->walks = counter(vm, "rmap_walks") - walks;
+	r->vmas_visited = counter(vm, "rmap_vmas_visited") - visited;
+	r->ptes_probed = counter(vm, "rmap_ptes_probed") - probed;
+	r->reclaimed = counter(vm, "pgsteal") - stolen;
+	r->walk_ns = 0; /* inside the timed phase: no separate walk time */
+	if (!err)
+		peak(r, (p->children + 1) * p->pages);
+	return err;
+}
+
 void bench_model_run(const struct bench_params *p, struct bench_result *r)
 {
 	static int (*const run[BW_NR])(const struct bench_params *, struct anonvm *,
 				       struct bench_result *) = {
 		[BW_FORKSTORM] = forkstorm, [BW_FORKCHAIN] = forkchain, [BW_SPLITVMA] = splitvma,
 		[BW_SPAWN] = spawn,	    [BW_FORKCOPY] = forkcopy,	[BW_FAULTS] = faults,
-		[BW_COWFAULT] = cowfault,
+		[BW_COWFAULT] = cowfault,   [BW_RECLAIM] = reclaim,
 	};
 	struct anonvm *vm;
 

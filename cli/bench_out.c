@@ -17,6 +17,7 @@
 struct figures {
 	double per_walk_vmas, per_walk_ptes, ns_walk, us_fork, kus_fork, bytes_page, model_ms,
 		kernel_ms, ratio, rss_mib;
+	double reclaimed_per_s, vmas_per_reclaimed; /* reclaim */
 };
 
 #define NONE (-1.0)
@@ -28,7 +29,11 @@ static void figures(const struct bench_row *row, struct figures *f)
 
 	f->per_walk_vmas = walks ? (double)m->vmas_visited / (double)m->walks : NONE;
 	f->per_walk_ptes = walks ? (double)m->ptes_probed / (double)m->walks : NONE;
-	f->ns_walk = walks ? m->walk_ns / (double)m->walks : NONE;
+	f->ns_walk = walks && m->walk_ns > 0 ? m->walk_ns / (double)m->walks : NONE;
+	f->reclaimed_per_s = row->has_model && m->reclaimed && m->time_ns > 0 ?
+				     (double)m->reclaimed / (m->time_ns / 1e9) : NONE;
+	f->vmas_per_reclaimed = row->has_model && m->reclaimed ?
+					(double)m->vmas_visited / (double)m->reclaimed : NONE;
 	f->us_fork = row->has_model && m->forks ? m->fork_ns / (double)m->forks / 1e3 : NONE;
 	f->kus_fork = row->kernel_fork_ns >= 0 ? row->kernel_fork_ns / 1e3 : NONE;
 	f->bytes_page = row->has_model && m->mapped ? (double)m->meta_bytes / (double)m->mapped :
@@ -74,6 +79,16 @@ static void print_design_ratios(FILE *out, const struct bench_row *rows, int n)
 			continue;
 		figures(r, &f);
 		figures(base, &fb);
+		if (r->p.workload == BW_RECLAIM && f.vmas_per_reclaimed >= 0 &&
+		    fb.vmas_per_reclaimed > 0) {
+			fprintf(out, "%s %s: %s/linux: VMAs visited per reclaimed page %.1fx "
+				     "(%.2f / %.2f), pages reclaimed per second %.2fx\n",
+				bench_workload_name(r->p.workload), r->size,
+				anonvm_design_name(r->p.design),
+				f.vmas_per_reclaimed / fb.vmas_per_reclaimed, f.vmas_per_reclaimed,
+				fb.vmas_per_reclaimed, f.reclaimed_per_s / fb.reclaimed_per_s);
+			continue;
+		}
 		if (f.per_walk_vmas < 0 || fb.per_walk_vmas <= 0 || fb.ns_walk <= 0)
 			continue;
 		fprintf(out, "%s %s: %s/linux: VMAs visited per walk %.1fx (%.2f / %.2f), "
@@ -113,6 +128,16 @@ static void print_table(FILE *out, const struct bench_row *rows, int n)
 		put(out, " ", 6, 2, f.ratio);
 		fputc('\n', out);
 	}
+	for (int i = 0; i < n; i++) {
+		struct figures f;
+
+		figures(&rows[i], &f);
+		if (f.reclaimed_per_s >= 0)
+			fprintf(out, "reclaim %s %s: %lu pages reclaimed, %.0f per second, %.2f VMAs "
+				     "visited per reclaimed page\n", rows[i].size,
+				anonvm_design_name(rows[i].p.design), rows[i].m.reclaimed,
+				f.reclaimed_per_s, f.vmas_per_reclaimed);
+	}
 	print_design_ratios(out, rows, n);
 }
 
@@ -121,7 +146,8 @@ static void print_csv(FILE *out, const struct bench_row *rows, int n)
 	fputs("design,workload,vmas_visited_per_walk,ptes_probed_per_walk,anon_vmas,avcs,vmas,"
 	      "ns_per_walk,model_ms,kernel_ms,model_over_kernel,size,walks,max_vmas_visited,"
 	      "us_per_fork,kernel_us_per_fork,fork_us_first_tenth,fork_us_last_tenth,"
-	      "metadata_bytes_per_page,mapped_pages,peak_rss_kib\n",
+	      "metadata_bytes_per_page,mapped_pages,peak_rss_kib,reclaimed,reclaimed_per_s,"
+	      "vmas_visited_per_reclaimed\n",
 	      out);
 	for (int i = 0; i < n; i++) {
 		const struct bench_row *r = &rows[i];
@@ -150,6 +176,9 @@ static void print_csv(FILE *out, const struct bench_row *rows, int n)
 		put(out, ",", 0, 1, f.bytes_page);
 		put_count(out, ",", 0, r->has_model, (long)m->mapped);
 		put_count(out, ",", 0, r->has_model, m->peak_rss_kb);
+		put_count(out, ",", 0, r->has_model, (long)m->reclaimed);
+		put(out, ",", 0, 1, f.reclaimed_per_s);
+		put(out, ",", 0, 3, f.vmas_per_reclaimed);
 		fputc('\n', out);
 	}
 }
@@ -192,6 +221,9 @@ static void print_json(FILE *out, const struct bench_row *rows, int n)
 		jnum(out, "mapped_pages", h ? (double)m->mapped : NONE, false);
 		jnum(out, "peak_rss_kib", h ? (double)m->peak_rss_kb : NONE, false);
 		jnum(out, "setup_ms", h ? m->setup_ns / 1e6 : NONE, false);
+		jnum(out, "reclaimed", h ? (double)m->reclaimed : NONE, false);
+		jnum(out, "reclaimed_per_s", f.reclaimed_per_s, false);
+		jnum(out, "vmas_visited_per_reclaimed", f.vmas_per_reclaimed, false);
 		jnum(out, "model_ms", f.model_ms, false);
 		jnum(out, "kernel_ms", f.kernel_ms, false);
 		jnum(out, "model_over_kernel", f.ratio, true);

@@ -65,6 +65,20 @@ expect_field "splitvma nointerval VMAs per walk" "$tmp/sv.csv" nointerval vmas_v
 expect_field "splitvma nointerval max VMAs" "$tmp/sv.csv" nointerval max_vmas_visited 64
 expect_field "splitvma VMAs" "$tmp/sv.csv" linux vmas 64
 
+# reclaim: RAM a quarter of what 9 processes x 64 pages touch: pages go to swap on every
+# design, and legacy's walks visit more VMAs per reclaimed page than linux's; no kernel side
+$b reclaim --children 8 --pages 64 --design linux,legacy --csv >"$tmp/rc.csv" 2>&1
+for d in linux legacy; do
+	n=$(csv_field "$tmp/rc.csv" $d reclaimed)
+	if [ "${n:-0}" -gt 0 ] 2>/dev/null; then echo "ok   reclaim $d: $n reclaimed"; else
+		echo "FAIL reclaim $d: reclaimed '$n'"; sed 's/^/  /' "$tmp/rc.csv"; fail=1; fi
+done
+lin=$(csv_field "$tmp/rc.csv" linux vmas_visited_per_reclaimed)
+leg=$(csv_field "$tmp/rc.csv" legacy vmas_visited_per_reclaimed)
+if awk -v a="$leg" -v b="$lin" 'BEGIN { exit !(a > b) }'; then echo "ok   reclaim legacy > linux"
+else echo "FAIL reclaim VMAs per reclaimed page: legacy $leg, linux $lin"; fail=1; fi
+check "reclaim has no kernel side" 0 "reclaim" -- $b reclaim --children 2 --pages 16 --kernel --reps 1
+
 # every workload on the kernel too, JSON, a plot
 check "kernel side" 0 '"model_over_kernel": [0-9]' -- $b forkstorm forkchain splitvma spawn \
 	forkcopy faults cowfault --kernel --reps 1 --children 4 --pages 8 --generations 4 \

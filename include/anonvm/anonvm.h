@@ -282,6 +282,8 @@ long anonvm_oom_badness(struct anonvm_mm *mm);
  */
 int anonvm_check(struct anonvm *vm, FILE *out);
 void anonvm_stats_print(struct anonvm *vm, FILE *out);
+/* The counter of that name (as `stats` prints it: "pswpout", "rmap_vmas_visited"...). 0, -ENOENT. */
+int anonvm_stat(struct anonvm *vm, const char *name, unsigned long *value);
 int anonvm_dot(struct anonvm *vm, FILE *out);
 
 /*
