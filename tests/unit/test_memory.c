@@ -261,6 +261,40 @@ static void test_pgtable_set_clear_free(void **state)
 	machine_free(m);
 }
 
+static void *fault_thread(void *arg)
+{
+	struct vm_area_struct *vma = arg;
+
+	anonvm_thread_register();
+	fault(vma, vma->vm_start + PMD_SIZE, true);
+	anonvm_thread_unregister();
+	return NULL;
+}
+
+/*
+ * Split locks: while this thread holds the lock of one PTE table, another thread faults a
+ * page in the next table of the same mm, and finishes (with one lock per mm it would wait
+ * for ever: the test would time out).
+ */
+static void test_pgtable_split_locks(void **state)
+{
+	struct machine *m = machine_new(1UL << 20, false);
+	struct vm_area_struct *vma = machine_vma(m, 0, ARENA, 2 * PMD_SIZE / PAGE_SIZE,
+						 VM_READ | VM_WRITE);
+	spinlock_t *ptl;
+	pthread_t t;
+	pte_t *ptep;
+
+	fault(vma, ARENA, true);
+	ptep = pte_get(vma->vm_mm, ARENA, &ptl);
+	assert_non_null(ptep);
+	assert_int_equal(pthread_create(&t, NULL, fault_thread, vma), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	pte_unmap_unlock(ptep, ptl);
+	assert_int_equal(query(m, 0, ARENA + PMD_SIZE).kind, ANONVM_PAGE_ANON);
+	machine_free(m);
+}
+
 static void test_pgtable_alloc_failure(void **state)
 {
 	struct machine *m = machine_new(1UL << 20, false);
@@ -966,6 +1000,7 @@ int main(void)
 	const struct CMUnitTest internal[] = {
 		cmocka_unit_test(test_pgtable_set_clear_free),
 		cmocka_unit_test(test_pgtable_alloc_failure),
+		cmocka_unit_test(test_pgtable_split_locks),
 		cmocka_unit_test(test_frames_limit_and_injection),
 		cmocka_unit_test(test_frames_metadata_only),
 		cmocka_unit_test(test_fault_read_zero_then_write),
