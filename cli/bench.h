@@ -51,12 +51,13 @@ struct bench_params {
 	bool prefault;             /* model RAM populated when the machine is made */
 	/*
 	 * The concurrent forms of forkstorm and faults (bench_model_threads.c): worker threads
-	 * (0: the single-threaded workload), a reclaimer thread (forkstorm), per-VMA locks on
-	 * or off, and how often a forkstorm worker forks and exits a child (every N faults; 0:
-	 * never).
+	 * (0: the single-threaded workload), a reclaimer thread (forkstorm), a thread that
+	 * maps and unmaps elsewhere in the same mm (faults), per-VMA locks on or off, and how
+	 * often a forkstorm worker forks and exits a child (every N faults; 0: never).
 	 */
 	unsigned int threads;
 	bool reclaimer;
+	bool mapper;
 	bool vma_locks;
 	unsigned long fork_every;
 	enum anonvm_rmap_design design;
@@ -86,10 +87,12 @@ struct bench_result {
 	double worker_ns;      /* the workers' run times, summed */
 	double reclaim_walk_ns; /* in reclaim's rmap walks (folio_referenced, try_to_unmap) */
 	unsigned long reclaimer_reclaimed; /* of reclaimed, by the reclaimer thread */
+	unsigned long mapper_rounds;   /* mmap + write + munmap rounds of the mapper thread */
 	/* lock contention: acquisitions that waited, and the ns waited, of the machine ... */
 	unsigned long anon_vma_contended, mmap_contended;
 	double anon_vma_wait_ns, mmap_wait_ns;
-	double worker_anon_vma_wait_ns; /* ... and of the root-lock waits, the workers' */
+	double worker_anon_vma_wait_ns; /* ... and of those, the workers' own */
+	double worker_mmap_wait_ns;
 	unsigned long enomem_retries; /* faults retried after -ENOMEM (reclaim raced) */
 };
 
@@ -97,7 +100,7 @@ struct bench_result {
 void bench_model_run(const struct bench_params *p, struct bench_result *r);
 /*
  * The concurrent forms (bench_model_threads.c): forkstorm's workers and reclaimer, faults'
- * threads in one mm. On a machine made by the caller; 0 or a negative errno.
+ * threads (and mapper) in one mm. On a machine made by the caller; 0 or a negative errno.
  */
 int bench_forkstorm_threads(const struct bench_params *p, struct anonvm *vm,
 			    struct bench_result *r);

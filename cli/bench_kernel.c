@@ -312,10 +312,43 @@ static void *fault_thread_main(void *arg)
 	return NULL;
 }
 
+/* faults --mapper: a page mapped, written and unmapped until told (once at least). */
+struct mapper_thread {
+	pthread_t thread;
+	atomic_int *go;
+	atomic_bool stop;
+	unsigned long rounds;
+	int err;
+};
+
+static void *mapper_thread_main(void *arg)
+{
+	struct mapper_thread *m = arg;
+	unsigned char *mem;
+
+	while (!atomic_load(m->go))
+		sched_yield();
+	if (atomic_load(m->go) < 0)
+		return NULL;
+	do { /* one round at least, as the model's mapper */
+		mem = map_anon(1);
+		if (!mem) {
+			m->err = -ENOMEM;
+			break;
+		}
+		touch(mem, 1);
+		if (munmap(mem, PG))
+			m->err = -errno;
+		m->rounds++;
+	} while (!atomic_load(&m->stop) && !m->err);
+	return NULL;
+}
+
 /* faults --threads N: N threads of this process, each its own mapping (the kernel's choice). */
 static int faults_threads(const struct bench_params *p, struct bench_result *r)
 {
 	struct fault_thread *ts = calloc(p->threads, sizeof(*ts));
+	struct mapper_thread m = { 0 };
 	unsigned int started = 0;
 	double first = 0, last = 0;
 	atomic_int go = 0;
@@ -327,6 +360,9 @@ static int faults_threads(const struct bench_params *p, struct bench_result *r)
 		err = -pthread_create(&ts[i].thread, NULL, fault_thread_main, &ts[i]);
 		started += !err;
 	}
+	m.go = &go;
+	if (!err && p->mapper)
+		err = -pthread_create(&m.thread, NULL, mapper_thread_main, &m);
 	atomic_store(&go, err ? -1 : 1);
 	for (unsigned int i = 0; i < started; i++) {
 		pthread_join(ts[i].thread, NULL);
@@ -336,6 +372,12 @@ static int faults_threads(const struct bench_params *p, struct bench_result *r)
 			first = ts[i].t0;
 		if (ts[i].t1 > last)
 			last = ts[i].t1;
+	}
+	atomic_store(&m.stop, true);
+	if (!err && p->mapper) {
+		pthread_join(m.thread, NULL);
+		err = m.err;
+		r->mapper_rounds = m.rounds;
 	}
 	free(ts);
 	r->time_ns = last - first;

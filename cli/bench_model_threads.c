@@ -21,11 +21,13 @@
  *	alone); reclaim's walk time per reclaimed page (reclaim_walk_ns, lock waits included);
  *	pages reclaimed per second.
  *
- * faults --threads N [--vma-locks on|off]: will-it-scale's page_fault1 in threads mode: N
- *	threads of one process, each mapping --size bytes at an address of its own, writing a
- *	byte per page, unmapping, --iterations times. A fault read-locks its VMA, or (per-VMA
- *	locks off, or on a miss) takes the mmap_lock for read, which the other threads' mmap and
- *	munmap hold for write. Reported: faults per second, mmap_lock waits.
+ * faults --threads N [--mapper] [--vma-locks on|off]: will-it-scale's page_fault1 in threads
+ *	mode: N threads of one process, each mapping --size bytes at an address of its own,
+ *	writing a byte per page, unmapping, --iterations times; with --mapper one more thread of
+ *	the process maps a page elsewhere, writes it and unmaps it, over and over, until they are
+ *	done. A fault read-locks its VMA, or (per-VMA locks off, or on a miss) takes the
+ *	mmap_lock for read, which every mmap and munmap (the mapper's, the other threads') holds
+ *	for write. Reported: faults per second (the N threads'), mmap_lock waits.
  *
  * The threads start together (a flag they wait for) and time themselves; the run's time is from the
  * start to the last worker's end. Runs are not pinned to one CPU (bench.c): the threads
@@ -64,7 +66,7 @@ struct worker {
 	struct anonvm_mm *mm;
 	unsigned long addr;
 	/* out */
-	unsigned long faults, reclaimed, enomem_retries;
+	unsigned long faults, reclaimed, rounds, enomem_retries;
 	double t0, t1;
 	struct anonvm_lock_waits waits; /* during its run */
 	int err;
@@ -200,6 +202,29 @@ static void *reclaimer_main(void *arg)
 	return NULL;
 }
 
+/*
+ * The mapper: a page mapped at its own address, written (a fault, not counted), unmapped,
+ * until told (once at least); each mmap and munmap holds the mmap_lock for write.
+ */
+static void *mapper_main(void *arg)
+{
+	struct worker *w = arg;
+	unsigned long got;
+
+	if (!thread_start(w))
+		return NULL;
+	do { /* one round at least, however soon the workers are done */
+		w->err = anonvm_mmap(w->mm, w->addr, PG, RW, ANON_FIXED, &got);
+		if (!w->err)
+			w->err = write_byte(w, w->mm, w->addr);
+		if (!w->err)
+			w->err = anonvm_munmap(w->mm, w->addr, PG);
+		w->rounds++;
+	} while (!atomic_load(w->stop) && !w->err);
+	anonvm_thread_unregister();
+	return NULL;
+}
+
 /* The counter of that name, 0 if unknown. */
 static unsigned long counter(struct anonvm *vm, const char *name)
 {
@@ -229,15 +254,16 @@ static void read_counters(struct anonvm *vm, struct run_counters *c)
 }
 
 /*
- * Runs the workers (and the reclaimer, if asked) from a common start; fills r with what
- * they did. 0, or the first error of a worker, or -errno when a thread could not start.
+ * Runs the workers (and the reclaimer or the mapper, hw, if asked) from a common start;
+ * fills r with what they did. 0, or the first error of a thread, or -errno when a thread
+ * could not start.
  */
 static int run_threads(const struct bench_params *p, struct anonvm *vm, struct worker *ws,
-		       struct bench_result *r)
+		       struct worker *hw, struct bench_result *r)
 {
 	unsigned int n = p->threads, started = 0;
 	bool reclaimer = p->reclaimer && p->workload == BW_FORKSTORM;
-	struct worker rw = { .p = p, .vm = vm };
+	bool helper = reclaimer || (p->mapper && p->workload == BW_FAULTS);
 	struct run_counters c0, c1;
 	atomic_bool stop = false;
 	atomic_int go = 0;
@@ -252,18 +278,22 @@ static int run_threads(const struct bench_params *p, struct anonvm *vm, struct w
 		err = -pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]);
 		started += !err;
 	}
-	rw.go = &go;
-	rw.stop = &stop;
-	if (!err && reclaimer)
-		err = -pthread_create(&rw.thread, NULL, reclaimer_main, &rw);
+	hw->p = p;
+	hw->vm = vm;
+	hw->go = &go;
+	hw->stop = &stop;
+	if (!err && helper)
+		err = -pthread_create(&hw->thread, NULL, reclaimer ? reclaimer_main : mapper_main,
+				      hw);
 	atomic_store(&go, err ? -1 : 1);
 	for (unsigned int i = 0; i < started; i++)
 		pthread_join(ws[i].thread, NULL);
 	atomic_store(&stop, true);
-	if (!err && reclaimer)
-		pthread_join(rw.thread, NULL);
+	if (!err && helper)
+		pthread_join(hw->thread, NULL);
 	if (err)
 		return err;
+	err = hw->err;
 	read_counters(vm, &c1);
 
 	for (unsigned int i = 0; i < n; i++) {
@@ -278,10 +308,12 @@ static int run_threads(const struct bench_params *p, struct anonvm *vm, struct w
 		r->faults += w->faults;
 		r->worker_ns += w->t1 - w->t0;
 		r->worker_anon_vma_wait_ns += (double)w->waits.anon_vma_wait_ns;
+		r->worker_mmap_wait_ns += (double)w->waits.mmap_lock_wait_ns;
 		r->enomem_retries += w->enomem_retries;
 	}
 	r->time_ns = last - first;
-	r->reclaimer_reclaimed = rw.reclaimed;
+	r->reclaimer_reclaimed = hw->reclaimed;
+	r->mapper_rounds = hw->rounds;
 	r->reclaimed = c1.pgsteal - c0.pgsteal;
 	r->reclaim_walk_ns = (double)(c1.walk_ns - c0.walk_ns);
 	/* every walk of the phase is reclaim's (direct or the reclaimer's) */
@@ -300,7 +332,7 @@ int bench_forkstorm_threads(const struct bench_params *p, struct anonvm *vm,
 {
 	unsigned long n = p->children + 1, got;
 	struct anonvm_mm **procs = calloc(n, sizeof(*procs));
-	struct worker *ws = calloc(p->threads, sizeof(*ws));
+	struct worker *ws = calloc(p->threads, sizeof(*ws)), reclaimer = { 0 };
 	int err = procs && ws ? 0 : -ENOMEM;
 
 	/* the family: the parent's written pages, shared with every child */
@@ -329,7 +361,7 @@ int bench_forkstorm_threads(const struct bench_params *p, struct anonvm *vm,
 
 		w->procs[w->nr_procs++] = procs[i];
 	}
-	err = run_threads(p, vm, ws, r);
+	err = run_threads(p, vm, ws, &reclaimer, r);
 	r->forks = p->children;
 out:
 	for (unsigned int t = 0; ws && t < p->threads; t++)
@@ -341,8 +373,8 @@ out:
 
 int bench_faults_threads(const struct bench_params *p, struct anonvm *vm, struct bench_result *r)
 {
-	struct worker *ws = calloc(p->threads, sizeof(*ws));
-	/* each thread's range, a gap between: no two threads' VMAs can merge */
+	struct worker *ws = calloc(p->threads, sizeof(*ws)), mapper = { 0 };
+	/* each thread's range, a gap between: no two threads' VMAs can merge; the mapper's last */
 	unsigned long stride = 2 * p->bytes;
 	struct anonvm_mm *mm;
 	int err = ws ? 0 : -ENOMEM;
@@ -353,8 +385,10 @@ int bench_faults_threads(const struct bench_params *p, struct anonvm *vm, struct
 		ws[t].mm = mm;
 		ws[t].addr = BASE + t * stride;
 	}
+	mapper.mm = mm;
+	mapper.addr = BASE + p->threads * stride;
 	if (!err)
-		err = run_threads(p, vm, ws, r);
+		err = run_threads(p, vm, ws, &mapper, r);
 	free(ws);
 	return err;
 }

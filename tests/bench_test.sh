@@ -80,10 +80,13 @@ else echo "FAIL reclaim VMAs per reclaimed page: legacy $leg, linux $lin"; fail=
 check "reclaim has no kernel side" 0 "reclaim" -- $b reclaim --children 2 --pages 16 --kernel --reps 1
 
 # The concurrent forms: counts and columns, never times or waits (they depend on the machine).
-# field NAME of the CSV row of design D with T threads and per-VMA locks V (1/0)
+# field NAME of the CSV row of design D with T threads and per-VMA locks V (1/0), and no
+# mapper unless MAPPER=1
 csv_cfield() {
-	awk -F, -v d="$2" -v t="$3" -v v="$4" -v col="$5" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-		$1 == d && $c["threads"] == t && $c["vma_locks"] == v { print $c[col]; exit }' "$1"
+	awk -F, -v d="$2" -v t="$3" -v v="$4" -v col="$5" -v m="${MAPPER:-0}" \
+		'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		$1 == d && $c["threads"] == t && $c["vma_locks"] == v && $c["mapper"] == m {
+			print $c[col]; exit }' "$1"
 }
 expect_cfield() { # expect_cfield NAME FILE DESIGN THREADS VMA_LOCKS COLUMN VALUE
 	got=$(csv_cfield "$2" "$3" "$4" "$5" "$6")
@@ -135,6 +138,16 @@ grep -q "2 threads / 1 thread: faults per second" "$tmp/out" ||
 	{ echo "FAIL faults threads table: no thread scaling line"; sed 's/^/  /' "$tmp/out"; fail=1; }
 check "faults threads kernel" 0 '"kernel_faults_per_s": [0-9]' -- $b faults --threads 2 \
 	--size 64K --iterations 2 --kernel --reps 1 --json
+check "mapper needs threads" 2 "go with --threads" -- $b faults --mapper
+# --mapper: one more thread maps, writes and unmaps a page while the faulting thread works
+$b faults --threads 1 --mapper --vma-locks on,off --size 64K --iterations 2 --csv \
+	>"$tmp/fm.csv" 2>&1
+MAPPER=1 expect_cfield "faults mapper, per-VMA locks off" "$tmp/fm.csv" linux 1 0 faults 32
+n=$(MAPPER=1 csv_cfield "$tmp/fm.csv" linux 1 1 mapper_rounds)
+if [ "${n:-0}" -gt 0 ] 2>/dev/null; then echo "ok   faults mapper: $n rounds"
+else echo "FAIL faults mapper rounds: '$n'"; sed 's/^/  /' "$tmp/fm.csv"; fail=1; fi
+check "faults mapper kernel" 0 '"mapper": true' -- $b faults --threads 1 --mapper --size 64K \
+	--iterations 2 --kernel --reps 1 --json
 
 # every workload on the kernel too, JSON, a plot
 check "kernel side" 0 '"model_over_kernel": [0-9]' -- $b forkstorm forkchain splitvma spawn \
