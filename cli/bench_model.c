@@ -434,10 +434,15 @@ void bench_model_run(const struct bench_params *p, struct bench_result *r)
 	memset(r, 0, sizeof(*r));
 	r->err = machine(p, &vm);
 	r->setup_ns = bench_now_ns() - t0;
-	if (!r->err && p->threads)
+	if (!r->err && p->threads) {
+		struct rusage ru;
+
 		r->err = p->workload == BW_FORKSTORM ? bench_forkstorm_threads(p, vm, r) :
 						       bench_faults_threads(p, vm, r);
-	else if (!r->err)
+		if (!getrusage(RUSAGE_SELF, &ru))
+			r->peak_rss_kb = ru.ru_maxrss;
+	} else if (!r->err) {
 		r->err = run[p->workload](p, vm, r);
+	}
 	/* no teardown: the process ends here (bench_isolated) */
 }

@@ -42,7 +42,6 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 #include "bench.h"
@@ -59,7 +58,7 @@ struct worker {
 	const struct bench_params *p;
 	struct anonvm *vm;
 	atomic_int *go;                /* 0: wait; 1: start; -1: the run is off */
-	atomic_bool *stop;             /* the reclaimer's: set when every worker is done */
+	atomic_bool *stop;             /* the helper thread's: set when every worker is done */
 	/* forkstorm: its processes; faults: its range */
 	struct anonvm_mm **procs;
 	unsigned long nr_procs;
