@@ -398,10 +398,12 @@ static int model_par(struct model *m, const struct op *par)
 					.repeat = par->repeat };
 		l->t.out = open_memstream(&l->text, &l->len);
 		made = l->t.out && !pthread_create(&l->tid, NULL, model_par_thread, l);
-		if (made)
+		if (made) {
 			nr++;
-		else if (l->t.out)
+		} else if (l->t.out) {
 			fclose(l->t.out);
+			free(l->text);
+		}
 	}
 	par_gate_wait_for(&gate, nr);
 	par_gate_open(&gate, made);
