@@ -4,7 +4,7 @@
 #               fault-injection sweeps and the live-kernel comparison), the release build
 #               (it must compile with -Werror; scenarios and cli tests), then the unit tests
 #               and scenarios again under ASan+UBSan, and the unit tests (the concurrent
-#               ones among them) under TSan
+#               ones among them) and the par scenarios (threads) under TSan
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
@@ -73,7 +73,7 @@ check-asan: build-asan
 
 check-tsan: build-tsan
 	TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp halt_on_error=1" \
-		meson test -C $(TSAN_BUILD) --print-errorlogs --num-processes 2 --suite unit
+		meson test -C $(TSAN_BUILD) --print-errorlogs --num-processes 2 --suite unit --suite par
 
 check-release: build-release
 	meson test -C $(RELEASE_BUILD) --print-errorlogs --num-processes 2 --suite scenario --suite cli
