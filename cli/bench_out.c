@@ -137,7 +137,8 @@ static void print_concurrent_ratio(FILE *out, const struct bench_row *r,
 	put_ratio(out, f.faults_per_s, fb.faults_per_s);
 	fputs(", root-lock wait per fault ", out);
 	put_ratio(out, f.av_wait_per_fault, fb.av_wait_per_fault);
-	fprintf(out, " (%.0f / %.0f ns)", f.av_wait_per_fault, fb.av_wait_per_fault);
+	fprintf(out, " (%.0f / %.0f ns; the workers waited %.1f%% / %.1f%% of their time)",
+		f.av_wait_per_fault, fb.av_wait_per_fault, f.worker_wait_pct, fb.worker_wait_pct);
 	if (f.walk_us_reclaimed >= 0) {
 		fputs(", walk time per reclaimed page ", out);
 		put_ratio(out, f.walk_us_reclaimed, fb.walk_us_reclaimed);
