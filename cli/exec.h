@@ -20,6 +20,7 @@ struct run_opts {
 	bool quiet;         /* no progress on err */
 	long fail_nth;      /* model: the nth allocation after the machine is made fails */
 	bool *injected;     /* model, out: that failure happened */
+	bool dot_stdout;    /* model: `dot -` writes to stdout; else (output captured) nowhere */
 };
 
 int model_run(const struct script *s, const struct run_opts *opts);

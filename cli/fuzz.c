@@ -275,7 +275,7 @@ static void fuzz_usage(FILE *out)
 	      "Each runs on the model with the validator after every command; with --kernel it\n"
 	      "is also run on the live kernel and the canonical outputs must be identical.\n"
 	      "The first failing script is shrunk by deleting lines while it still fails and\n"
-	      "saved as DIR/fuzz-S-I.avs (DIR defaults to .).\n"
+	      "saved as DIR/fuzz-S-I.avs (DIR defaults to .; with '-' it is only printed).\n"
 	      "  --layout   only commands that change the layout (no write/read/populate)\n"
 	      "exit: 0 no failure, 1 a failure was found and saved, 2 usage error\n",
 	      out);
@@ -357,12 +357,17 @@ int cmd_fuzz(int argc, char **argv)
 		fprintf(stderr, "fuzz: script %lu fails; shrinking...\n", i);
 		text = shrink(text, kernel);
 		snprintf(path, sizeof(path), "%s/fuzz-%lu-%lu.avs", dir, seed, i);
-		f = fopen(path, "w");
+		f = strcmp(dir, "-") ? fopen(path, "w") : NULL;
 		if (f) {
 			fprintf(f, "# anonvm fuzz --seed %lu: script %lu, shrunk\n%s", seed, i, text);
 			fclose(f);
+			printf("failure in script %lu, saved as %s:\n%s", i, path, text);
+		} else {
+			if (strcmp(dir, "-"))
+				fprintf(stderr, "anonvm fuzz: cannot write %s: %s\n", path,
+					strerror(errno));
+			printf("failure in script %lu:\n%s", i, text);
 		}
-		printf("failure in script %lu, saved as %s:\n%s", i, path, text);
 		try_text(text, kernel, true);
 		free(text);
 		return 1;

@@ -11,16 +11,21 @@
 #include <string.h>
 
 #include "cli.h"
+#include "report.h"
 
 /* One script: 0 all runs clean, 1 a failure (reported), 2 the script is unusable. */
-static int sweep(const char *path, long step, unsigned long *runs, FILE *quiet)
+static int sweep(struct report *r, const char *path, long step, unsigned long *runs,
+		 FILE *quiet)
 {
+	FILE *detail = report_detail(r);
 	unsigned long first = *runs;
 	struct script s;
 	int ret = 0;
 
-	if (script_parse_file(path, &s, stderr))
+	if (script_parse_file(path, &s, r->tap ? detail : stderr)) {
+		report_result(r, false, "%s (parse error)", path);
 		return 2;
+	}
 	for (long n = 1;; n += step) {
 		bool injected = false;
 		char *out = NULL;
@@ -29,45 +34,52 @@ static int sweep(const char *path, long step, unsigned long *runs, FILE *quiet)
 		free(out);
 		(*runs)++;
 		if (st == 1 || st == 3) {
-			printf("FAIL %s: allocation %ld made to fail: %s\n", path, n,
-			       st == 3 ? "the model crashed" : "the validator or the leak check failed:");
-			fflush(stdout);
-			run_model_isolated(&s, n, &injected, &out, stdout); /* again, with the report */
+			/* again, with the report */
+			run_model_isolated(&s, n, &injected, &out, detail);
 			free(out);
+			report_result(r, false, "%s: allocation %ld made to fail: %s", path, n,
+				      st == 3 ? "the model crashed"
+					      : "the validator or the leak check failed:");
 			ret = 1;
 			break;
 		}
 		if (!injected) {
 			if (st)
-				ret = 1, printf("FAIL %s: no injection, status %d\n", path, st);
+				report_result(r, false, "%s: no injection, status %d", path, st);
 			else
-				printf("ok   %s (%lu runs)\n", path, *runs - first);
+				report_result(r, true, "%s (%lu runs)", path, *runs - first);
+			ret = st ? 1 : 0;
 			break;
 		}
 	}
-	fflush(stdout);
 	script_free(&s);
 	return ret;
 }
 
 static void inject_usage(FILE *out)
 {
-	fputs("usage: anonvm inject [--step K] SCRIPT...\n"
+	fputs("usage: anonvm inject [--step K] [--tap] SCRIPT...\n"
 	      "\n"
 	      "Fault-injection sweep: runs each script on the model with its Nth allocation\n"
 	      "failing, for N = 1, 1+K, 1+2K ... (K defaults to 1) until a run makes fewer than N\n"
 	      "allocations. Every failure must be clean: an errno, the validator passing after\n"
-	      "every command, no leak, no crash. Ends with 'N passed, N failed' (per script).\n",
+	      "every command, no leak, no crash. Ends with 'N passed, N failed' (per script).\n"
+	      "  --tap   print the results as TAP (a plan, one test point per script)\n"
+	      "A SCRIPT '-' is read from standard input.\n"
+	      "exit: 0 every failure was clean, 1 one was not, 2 usage/parse error\n",
 	      out);
 }
 
 int cmd_inject(int argc, char **argv)
 {
 	static const struct option longopts[] = { { "step", required_argument, NULL, 's' },
+						  { "tap", no_argument, NULL, 't' },
 						  { "help", no_argument, NULL, 'h' },
 						  { NULL, 0, NULL, 0 } };
 	unsigned long runs = 0;
-	int c, r = 0, passed = 0, failed = 0;
+	int c, st = 0;
+	bool tap = false;
+	struct report r;
 	long step = 1;
 	FILE *quiet;
 	char *end;
@@ -79,6 +91,8 @@ int cmd_inject(int argc, char **argv)
 				fprintf(stderr, "anonvm inject: bad step '%s'\n", optarg);
 				return 2;
 			}
+		} else if (c == 't') {
+			tap = true;
 		} else if (c == 'h') {
 			inject_usage(stdout);
 			return 0;
@@ -92,16 +106,16 @@ int cmd_inject(int argc, char **argv)
 		return 2;
 	}
 	quiet = fopen("/dev/null", "w");
-	if (!quiet)
+	if (!quiet || report_begin(&r, stdout, tap, argc - optind)) {
+		fprintf(stderr, "anonvm inject: cannot open /dev/null or a temporary file\n");
+		if (quiet)
+			fclose(quiet);
 		return 2;
-	for (int i = optind; i < argc && r != 2; i++) {
-		r = sweep(argv[i], step, &runs, quiet);
-		if (r != 2)
-			r ? failed++ : passed++;
 	}
+	for (int i = optind; i < argc && st != 2; i++)
+		st = sweep(&r, argv[i], step, &runs, quiet);
 	fclose(quiet);
-	if (r == 2)
-		return 2;
-	printf("inject: %lu runs\n%d passed, %d failed\n", runs, passed, failed);
-	return failed ? 1 : 0;
+	report_note(&r, "inject: %lu runs", runs);
+	report_end(&r);
+	return st == 2 ? 2 : r.failed ? 1 : 0;
 }

@@ -111,11 +111,23 @@ static int model_access(struct model *m, const struct op *op)
 	return 0;
 }
 
+/*
+ * `dot FILE`; `dot -` writes to standard output after what the run printed so far, when the
+ * output is not captured for a comparison (run_opts.dot_stdout), and nowhere otherwise.
+ */
 static int model_dot(struct model *m, const struct op *op)
 {
-	FILE *f = fopen(op->path, "w");
+	bool to_stdout = !strcmp(op->path, "-");
+	FILE *f = to_stdout ? stdout : fopen(op->path, "w");
 	int ret;
 
+	if (to_stdout) {
+		if (!m->o->dot_stdout)
+			return 0;
+		fflush(m->o->out);
+		ret = anonvm_dot(m->vm, stdout);
+		return fflush(stdout) && !ret ? -EIO : ret;
+	}
 	if (!f) {
 		fprintf(m->o->err, "%s:%d: error: cannot write %s: %s\n", m->s->path, op->line,
 			op->path, strerror(errno));

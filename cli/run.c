@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "report.h"
 
 int run_capture(const struct script *s, bool kernel, bool validate_each, char **text, FILE *err)
 {
@@ -68,6 +69,7 @@ int run_model_isolated(const struct script *s, long fail_nth, bool *injected, ch
 			fputs(out, w);
 		if (w)
 			fclose(w);
+		fflush(NULL); /* what went to err: _exit does not write it */
 		_exit(st | (fired ? INJECTED_BIT : 0));
 	}
 	close(fds[1]);
@@ -101,9 +103,10 @@ char *read_stream(FILE *in)
 	return text;
 }
 
+/* The whole of a file, or of standard input for "-", as a string (caller frees). */
 static char *read_file(const char *path, FILE *err)
 {
-	FILE *f = fopen(path, "r");
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
 	char *text;
 
 	if (!f) {
@@ -111,15 +114,43 @@ static char *read_file(const char *path, FILE *err)
 		return NULL;
 	}
 	text = read_stream(f);
-	fclose(f);
+	if (!text)
+		fprintf(err, "%s: error: out of memory\n", path);
+	if (f != stdin)
+		fclose(f);
 	return text;
+}
+
+/*
+ * Runs s with its output on stdout: the model's as it is printed (so that `dot -` comes in
+ * its place), the kernel's once the run is over (its workers are forked processes, which
+ * must not inherit unwritten output).
+ */
+static int run_to_stdout(const struct script *s, bool kernel, bool validate)
+{
+	struct run_opts o = {
+		.out = stdout, .err = stderr, .validate_each = validate, .dot_stdout = true
+	};
+	char *text = NULL;
+	int st;
+
+	if (!kernel) {
+		st = model_run(s, &o);
+		fflush(stdout);
+		return st;
+	}
+	st = run_capture(s, true, validate, &text, stderr);
+	fputs(text ? text : "", stdout);
+	free(text);
+	return st;
 }
 
 static void run_usage(FILE *out)
 {
-	fputs("usage: anonvm run [--kernel] [--validate|--no-validate] [--expect FILE] SCRIPT...\n"
+	fputs("usage: anonvm run [--kernel] [--validate|--no-validate] [--expect FILE] [--tap]\n"
+	      "                  SCRIPT...\n"
 	      "\n"
-	      "Runs .avs scripts (SCRIPT.md) and prints the canonical output.\n"
+	      "Runs .avs scripts (anonvm(1), SCRIPT.md) and prints the canonical output.\n"
 	      "  --kernel        run on the live Linux kernel (root; real processes and syscalls)\n"
 	      "                  instead of the model\n"
 	      "  --validate      run the model's validator after every command and check for\n"
@@ -127,8 +158,40 @@ static void run_usage(FILE *out)
 	      "  --no-validate   do not\n"
 	      "  --expect FILE   compare the output with FILE (lines starting with '# ' ignored);\n"
 	      "                  print a unified diff and exit 1 when they differ (one SCRIPT)\n"
+	      "  --tap           print TAP instead of the output: a plan, then one test point per\n"
+	      "                  SCRIPT (ok: it ran to the end, and matched FILE with --expect)\n"
+	      "With several SCRIPTs, each one's output starts with a model-only line '# SCRIPT'.\n"
+	      "A SCRIPT or FILE '-' is standard input.\n"
 	      "exit: 0 ran to the end, 1 a check or --expect failed, 2 usage/parse error\n",
 	      out);
+}
+
+/* One script, in TAP or --expect mode: run, compare, report. The exit status. */
+static int run_checked(const char *path, bool kernel, bool validate, const char *expect,
+		       const char *want, struct report *r)
+{
+	FILE *detail = r ? report_detail(r) : stderr;
+	struct script s;
+	char *text = NULL;
+	int st;
+
+	if (script_parse_file(path, &s, detail)) {
+		if (r)
+			report_result(r, false, "%s (parse error)", path);
+		return 2;
+	}
+	st = run_capture(&s, kernel, validate, &text, detail);
+	script_free(&s);
+	if (st == 0 && want && !outputs_equal(want, text)) {
+		print_udiff(r ? detail : stdout, expect, want, kernel ? "kernel" : "model", text);
+		st = 1;
+	}
+	if (r && st && !(st == 1 && want))
+		fprintf(detail, "exit status %d\n", st);
+	if (r)
+		report_result(r, st == 0, "%s", path);
+	free(text);
+	return st;
 }
 
 int cmd_run(int argc, char **argv)
@@ -136,11 +199,14 @@ int cmd_run(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "kernel", no_argument, NULL, 'k' },     { "validate", no_argument, NULL, 'v' },
 		{ "no-validate", no_argument, NULL, 'n' }, { "expect", required_argument, NULL, 'e' },
-		{ "help", no_argument, NULL, 'h' },       { NULL, 0, NULL, 0 }
+		{ "tap", no_argument, NULL, 't' },        { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
 	};
-	bool kernel = false, validate = ANONVM_DEBUG > 0;
+	bool kernel = false, validate = ANONVM_DEBUG > 0, tap = false;
 	const char *expect = NULL;
-	int c, status = 0;
+	char *want = NULL;
+	struct report r;
+	int c, nr, status = 0;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -156,6 +222,9 @@ int cmd_run(int argc, char **argv)
 		case 'e':
 			expect = optarg;
 			break;
+		case 't':
+			tap = true;
+			break;
 		case 'h':
 			run_usage(stdout);
 			return 0;
@@ -164,34 +233,42 @@ int cmd_run(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind == argc || (expect && argc - optind != 1)) {
+	nr = argc - optind;
+	if (nr == 0 || (expect && nr != 1)) {
 		run_usage(stderr);
 		return 2;
 	}
-	for (int i = optind; i < argc && status != 2; i++) {
+	if (expect && !strcmp(expect, "-") && !strcmp(argv[optind], "-")) {
+		fprintf(stderr, "anonvm run: the script and --expect cannot both be stdin ('-')\n");
+		return 2;
+	}
+	if (expect && !(want = read_file(expect, stderr)))
+		return 2;
+	if (tap && report_begin(&r, stdout, true, nr)) {
+		fprintf(stderr, "anonvm run: cannot make a temporary file\n");
+		free(want);
+		return 2;
+	}
+	for (int i = optind; i < argc && (tap || status != 2); i++) {
 		struct script s;
-		char *text = NULL, *want;
 		int st;
 
-		if (script_parse_file(argv[i], &s, stderr))
-			return 2;
-		st = run_capture(&s, kernel, validate, &text, stderr);
-		script_free(&s);
-		if (!expect) {
-			fputs(text ? text : "", stdout);
-		} else if (st == 0) {
-			want = read_file(expect, stderr);
-			if (!want) {
-				st = 2;
-			} else if (!outputs_equal(want, text)) {
-				print_udiff(stdout, expect, want, kernel ? "kernel" : "model", text);
-				st = 1;
+		if (tap || expect) {
+			st = run_checked(argv[i], kernel, validate, expect, want, tap ? &r : NULL);
+		} else {
+			if (nr > 1)
+				printf("# %s\n", argv[i]);
+			st = script_parse_file(argv[i], &s, stderr);
+			if (!st) {
+				st = run_to_stdout(&s, kernel, validate);
+				script_free(&s);
 			}
-			free(want);
 		}
-		free(text);
 		if (st > status)
 			status = st;
 	}
+	if (tap)
+		report_end(&r);
+	free(want);
 	return status;
 }
