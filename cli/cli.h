@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "anonvm/anonvm.h"
 #include "exec.h"
 #include "script.h"
 

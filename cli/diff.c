@@ -108,7 +108,7 @@ int cmd_diff(int argc, char **argv)
 						  { "tap", no_argument, NULL, 't' },
 						  { "help", no_argument, NULL, 'h' },
 						  { NULL, 0, NULL, 0 } };
-	bool validate = ANONVM_DEBUG > 0, tap = false;
+	bool validate = anonvm_debug_level() >= 2, tap = false;
 	int c, status = 0;
 	struct report r;
 

@@ -222,6 +222,9 @@ int model_run(const struct script *s, const struct run_opts *o)
 	int status = 0, ret;
 
 	anonvm_config_default(&cfg);
+	/* --no-validate turns the library's expensive self-checks off too */
+	if (!o->validate_each && cfg.debug_level > 1)
+		cfg.debug_level = 1;
 	ret = anonvm_create(&cfg, &m.vm);
 	if (ret) {
 		fprintf(o->err, "%s: error: cannot create the model: %s\n", s->path, strerror(-ret));

@@ -202,7 +202,7 @@ int cmd_run(int argc, char **argv)
 		{ "tap", no_argument, NULL, 't' },        { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	bool kernel = false, validate = ANONVM_DEBUG > 0, tap = false;
+	bool kernel = false, validate = anonvm_debug_level() >= 2, tap = false;
 	const char *expect = NULL;
 	char *want = NULL;
 	struct report r;

@@ -254,7 +254,7 @@ static int parse_proc_command(struct parser *p, struct op *op)
 			return ret;
 		op->value = 1;
 		if (is_write && p->nr_words == 5) {
-			unsigned long v;
+			unsigned long v = 0; /* -O3 cannot see that parse_number sets it */
 
 			if ((ret = parse_number(p, w[4], "value", &v)))
 				return ret;

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "compiler.h"
+
 enum av_obj {
 	AV_OBJ_MM,
 	AV_OBJ_VMA,
@@ -26,7 +28,7 @@ enum av_obj {
 };
 
 /* Zeroed memory, or NULL when out of memory or when fault injection says so. */
-void *av_alloc(enum av_obj kind, size_t size) __attribute__((warn_unused_result, malloc));
+void *av_alloc(enum av_obj kind, size_t size) __must_check __attribute__((malloc));
 void av_free(enum av_obj kind, void *p);
 
 /* One allocation decision for allocators that do not use av_alloc (the frame allocator). */

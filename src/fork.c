@@ -35,7 +35,7 @@ static void __exit_mmap(struct mm_struct *mm, unsigned long stop)
 	unsigned long index;
 	int count = 0;
 
-	assert(stop); /* no VMA starts at 0 (mmap_min_addr) */
+	VM_BUG_ON(!stop); /* no VMA starts at 0 (mmap_min_addr) */
 	mmap_write_lock(mm);
 	mm->dying = true;
 	mt_for_each(&mm->mm_mt, vma, index, stop - 1) {
@@ -49,7 +49,7 @@ static void __exit_mmap(struct mm_struct *mm, unsigned long stop)
 		remove_vma(vma);
 		count++;
 	}
-	assert(count == mm->map_count);
+	VM_BUG_ON(count != mm->map_count);
 	mt_destroy(&mm->mm_mt);
 	mm->map_count = 0;
 	mmap_write_unlock(mm);
@@ -64,7 +64,7 @@ void exit_mmap(struct mm_struct *mm)
  * Copy oldmm's VMAs into mm (empty, fresh). 0, or -ENOMEM with *stop the start of the
  * first VMA of mm's tree that is still oldmm's (ULONG_MAX when none is).
  */
-static int __attribute__((warn_unused_result))
+static int __must_check
 dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm, unsigned long *stop)
 {
 	MA_STATE(mas, &mm->mm_mt, 0, 0);

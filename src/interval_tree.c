@@ -18,7 +18,6 @@
  *
  * Locks: none here; the owner's anon_vma root rwsem guards the tree (interval_tree.h).
  */
-#include <assert.h>
 #include <stdarg.h>
 
 #include "interval_tree.h"
@@ -131,7 +130,7 @@ void anon_vma_interval_tree_insert(struct anon_vma_chain *node, struct anon_vma_
 	unsigned long start = avc_start(node), last = avc_last(node);
 	struct anon_vma_rb_node **link = &root->rb_node, *parent = NULL;
 
-	assert(start <= last);
+	VM_BUG_ON(start > last);
 	while (*link) {
 		struct anon_vma_chain *p;
 
@@ -214,7 +213,7 @@ void anon_vma_interval_tree_remove(struct anon_vma_chain *node, struct anon_vma_
 	struct anon_vma_rb_node *z = &node->rb, *y, *child, *parent;
 	bool removed_black;
 
-	assert(anon_vma_interval_tree_contains(root, node));
+	VM_BUG_ON(!anon_vma_interval_tree_contains(root, node));
 	if (!z->rb_left || !z->rb_right) {
 		/* at most one child: it takes z's place */
 		child = z->rb_left ? z->rb_left : z->rb_right;
@@ -337,7 +336,7 @@ struct tree_check {
 	unsigned long prev_start;
 };
 
-static void __attribute__((format(printf, 3, 4)))
+static void __printf(3, 4)
 tree_fail(struct tree_check *c, const struct anon_vma_chain *avc, const char *fmt, ...)
 {
 	va_list ap;

@@ -12,7 +12,7 @@
 #ifndef ANONVM_LOCKS_H
 #define ANONVM_LOCKS_H
 
-#include <assert.h>
+#include "debug.h"
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -88,8 +88,8 @@ static inline bool rwsem_is_locked(struct rw_semaphore *s)
 	return atomic_load(&s->writer) || atomic_load(&s->readers) > 0;
 }
 
-#define lockdep_assert_held_write(s) assert(rwsem_is_write_locked_by_me(s))
-#define lockdep_assert_held(s) assert(rwsem_is_locked(s))
+#define lockdep_assert_held_write(s) VM_BUG_ON(!rwsem_is_write_locked_by_me(s))
+#define lockdep_assert_held(s) VM_BUG_ON(!rwsem_is_locked(s))
 
 typedef struct {
 	pthread_mutex_t lock;

@@ -83,7 +83,7 @@ static enum madvise_lock_mode get_lock_mode(int behavior)
 }
 
 /* The new flags on [start, end) of the current VMA: split or merge, then set them. */
-static int __attribute__((warn_unused_result))
+static int __must_check
 madvise_update_vma(unsigned long new_flags, struct madvise_behavior *madv)
 {
 	struct vm_area_struct *vma = madv->vma;
@@ -95,12 +95,12 @@ madvise_update_vma(unsigned long new_flags, struct madvise_behavior *madv)
 		return (int)PTR_ERR(vma);
 	madv->vma = vma;
 	vma_start_write(vma);
-	vma->vm_flags = new_flags;
+	vm_flags_reset(vma, new_flags);
 	return 0;
 }
 
 /* Apply the advice to [madv->start, madv->end) of madv->vma. */
-static int __attribute__((warn_unused_result)) madvise_vma_behavior(struct madvise_behavior *madv)
+static int __must_check madvise_vma_behavior(struct madvise_behavior *madv)
 {
 	struct vm_area_struct *vma = madv->vma;
 	unsigned long new_flags = vma->vm_flags;
@@ -155,7 +155,7 @@ static bool try_vma_read_lock(struct madvise_behavior *madv)
 	return false;
 }
 
-static int __attribute__((warn_unused_result)) madvise_walk_vmas(struct madvise_behavior *madv)
+static int __must_check madvise_walk_vmas(struct madvise_behavior *madv)
 {
 	unsigned long last_end = madv->end;
 	struct vm_area_struct *vma, *prev;

@@ -76,7 +76,6 @@
 #ifndef MT_TSAN
 #define _LGPL_SOURCE /* liburcu's read-side and pointer primitives inline */
 #endif
-#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -528,19 +527,19 @@ static struct maple_node *mn_alloc(struct mt_wr *wr)
 		mt->ma_nr_spare--;
 		memset(n, 0, sizeof(*n));
 	} else {
-		assert(!wr->prealloc); /* mas_preallocate reserves the worst case */
+		VM_BUG_ON(wr->prealloc); /* mas_preallocate reserves the worst case */
 		n = av_alloc(AV_OBJ_MAPLE_NODE, sizeof(*n));
 		if (!n)
 			return NULL;
 	}
-	assert(wr->nr_new < sizeof(wr->new_nodes) / sizeof(wr->new_nodes[0]));
+	VM_BUG_ON(wr->nr_new >= sizeof(wr->new_nodes) / sizeof(wr->new_nodes[0]));
 	wr->new_nodes[wr->nr_new++] = n;
 	return n;
 }
 
 static void mab_push(struct mt_wr *wr, unsigned long last, void *ptr, unsigned long gap)
 {
-	assert(wr->nr < MAPLE_BIG_SLOTS);
+	VM_BUG_ON(wr->nr >= MAPLE_BIG_SLOTS);
 	wr->big[wr->nr++] = (struct mab_item){.last = last, .ptr = ptr, .gap = gap};
 }
 
@@ -571,7 +570,7 @@ static void mab_copy_head(struct mt_wr *wr, const struct maple_node *n, unsigned
 		hi = mn_slot_max(n, i, max);
 		if (lo >= first)
 			break;
-		assert(hi < first || n->leaf);
+		VM_BUG_ON(hi >= first && !n->leaf);
 		mab_push_slot(wr, n, i, lo, hi < first ? hi : first - 1);
 	}
 }
@@ -588,7 +587,7 @@ static void mab_copy_tail(struct mt_wr *wr, const struct maple_node *n, unsigned
 		hi = mn_slot_max(n, i, max);
 		if (hi <= last)
 			continue;
-		assert(lo > last || n->leaf);
+		VM_BUG_ON(lo <= last && !n->leaf);
 		mab_push_slot(wr, n, i, lo > last ? lo : last + 1, hi);
 	}
 }
@@ -633,7 +632,7 @@ static int mab_build(struct mt_wr *wr, bool leaf)
 	struct maple_node *n;
 	unsigned long gap;
 
-	assert(k >= 1 && k <= MAPLE_LEVEL_NODES);
+	VM_BUG_ON(k < 1 || k > MAPLE_LEVEL_NODES);
 	for (j = 0; j < k; j++) {
 		cnt = wr->nr / k + (j < wr->nr % k);
 		n = mn_alloc(wr);
@@ -726,7 +725,7 @@ static int mt_wr_rebuild(struct mt_wr *wr, unsigned long first, unsigned long la
 				new_height = 0; /* all NULL: the empty tree */
 				break;
 			}
-			assert(d == h - 1 || wr->nr >= 2);
+			VM_BUG_ON(d != h - 1 && wr->nr < 2);
 			err = mab_build(wr, d == h - 1);
 			if (err)
 				return err;
@@ -767,7 +766,7 @@ static int mt_wr_rebuild(struct mt_wr *wr, unsigned long first, unsigned long la
 	if (!whole) {
 		struct maple_node *old = lp.node[d];
 
-		assert(d > 0);
+		VM_BUG_ON(d <= 0);
 		mn_publish(lp.node[d - 1]->slot[lp.off[d - 1]], wr->level[0].ptr);
 		mt_gap_update(&lp, (int)d - 1, wr->level[0].gap);
 		mn_free_runs(wr, old, d, lp.min[d], lp.max[d]);
@@ -930,8 +929,7 @@ void mas_store_prealloc(struct ma_state *mas, void *entry)
 {
 	int err = mt_store(mas->tree, mas->index, mas->last, entry, true);
 
-	assert(!err); /* the reservation covers the worst case */
-	(void)err;
+	VM_BUG_ON(err); /* the reservation covers the worst case */
 	mas_stored(mas, 0);
 	mas_destroy(mas);
 }
@@ -1086,7 +1084,7 @@ struct mt_check {
 	unsigned int leaf_depth;
 };
 
-static void __attribute__((format(printf, 2, 3))) mt_fail(struct mt_check *c, const char *fmt, ...)
+static void __printf(2, 3) mt_fail(struct mt_check *c, const char *fmt, ...)
 {
 	va_list ap;
 

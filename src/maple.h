@@ -33,6 +33,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "debug.h"
+
 struct maple_node;
 
 struct maple_tree {
@@ -69,7 +71,7 @@ bool mtree_empty(const struct maple_tree *mt);
 void *mtree_load(struct maple_tree *mt, unsigned long index);
 /* Store entry over [first, last] (NULL erases). 0, -EINVAL (first > last), -ENOMEM. */
 int mtree_store_range(struct maple_tree *mt, unsigned long first, unsigned long last,
-		      void *entry) __attribute__((warn_unused_result));
+		      void *entry) __must_check;
 /*
  * Erase the entry containing index; returns it. An erase may allocate: when it cannot, it
  * returns NULL and the tree is unchanged (use mas_preallocate + mas_store_prealloc(NULL) where
@@ -87,7 +89,7 @@ void *mt_find(struct maple_tree *mt, unsigned long *index, unsigned long max);
  * entries. The caller then replaces entries in place (mas_store over the same range does not
  * allocate) or erases them. 0 or -ENOMEM (dst is left empty); -EINVAL when dst is not empty.
  */
-int mt_dup(struct maple_tree *src, struct maple_tree *dst) __attribute__((warn_unused_result));
+int mt_dup(struct maple_tree *src, struct maple_tree *dst) __must_check;
 
 /* Cursor API. */
 static inline void mas_set_range(struct ma_state *mas, unsigned long first, unsigned long last)
@@ -128,9 +130,9 @@ void *mas_find_rev(struct ma_state *mas, unsigned long min);
  * index > last. Replacing the entry of an existing range with another over exactly that range
  * writes one pointer and never allocates.
  */
-int mas_store_gfp(struct ma_state *mas, void *entry) __attribute__((warn_unused_result));
+int mas_store_gfp(struct ma_state *mas, void *entry) __must_check;
 /* Reserve the nodes a store over [mas->index, mas->last] can need. 0 or -ENOMEM. */
-int mas_preallocate(struct ma_state *mas, void *entry) __attribute__((warn_unused_result));
+int mas_preallocate(struct ma_state *mas, void *entry) __must_check;
 /* Store with the reservation of mas_preallocate: cannot fail. Releases what was not used. */
 void mas_store_prealloc(struct ma_state *mas, void *entry);
 /* Release what mas_preallocate reserved and was not used. */

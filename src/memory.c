@@ -326,7 +326,7 @@ int handle_mm_fault(struct vm_area_struct *vma, unsigned long address, unsigned 
 	unsigned long addr = address & PAGE_MASK;
 	pte_t *ptep, pte;
 
-	assert(addr >= vma->vm_start && addr < vma->vm_end && !access_error(vma, flags));
+	VM_BUG_ON(addr < vma->vm_start || addr >= vma->vm_end || access_error(vma, flags));
 	count_vm_event(mm->vm, fault);
 	spin_lock(&mm->page_table_lock);
 	ptep = pte_offset(mm, addr);
@@ -337,7 +337,7 @@ int handle_mm_fault(struct vm_area_struct *vma, unsigned long address, unsigned 
 		return do_shmem_fault(vma, addr, flags);
 	}
 	pte = *ptep;
-	assert(pte_present(pte)); /* swap-in (do_swap_page) comes with reclaim */
+	VM_BUG_ON(!pte_present(pte)); /* swap-in (do_swap_page) comes with reclaim */
 	if ((flags & FAULT_FLAG_WRITE) && !pte_write(pte))
 		return do_wp_page(vma, addr, ptep, flags);
 	/* spurious: another thread resolved it; the access sets young (and dirty) */
@@ -531,7 +531,7 @@ static int zap_pte(pte_t *ptep, unsigned long addr, void *arg)
 	struct folio *folio;
 
 	count_vm_event(mm->vm, zap_ptes);
-	assert(pte_present(pte)); /* freeing swap entries comes with swap */
+	VM_BUG_ON(!pte_present(pte)); /* freeing swap entries comes with swap */
 	folio = pte_folio(ram, pte);
 	if (is_zero_folio(folio))
 		return 0;
@@ -545,7 +545,7 @@ void zap_vma_range(struct vm_area_struct *vma, unsigned long start, unsigned lon
 {
 	struct mm_struct *mm = vma->vm_mm;
 
-	assert(start >= vma->vm_start && end <= vma->vm_end && start <= end);
+	VM_BUG_ON(start < vma->vm_start || end > vma->vm_end || start > end);
 	spin_lock(&mm->page_table_lock);
 	walk_ptes(mm, start, end, zap_pte, vma);
 	free_empty_pgtables(mm, start, end);
@@ -585,15 +585,15 @@ static int copy_pte(pte_t *src_ptep, unsigned long addr, void *arg)
 	pte_t pte = *src_ptep, *dst_ptep;
 	struct folio *folio;
 
-	assert(pte_present(pte)); /* swap entries (swap_duplicate) come with swap */
+	VM_BUG_ON(!pte_present(pte)); /* swap entries (swap_duplicate) come with swap */
 	dst_ptep = pte_alloc(dst_mm, addr);
 	if (!dst_ptep)
 		return -ENOMEM;
-	assert(pte_none(*dst_ptep));
+	VM_BUG_ON(!pte_none(*dst_ptep));
 	folio = pte_folio(ram, pte);
 	s->copied++;
 	if (!is_zero_folio(folio)) {
-		assert(folio_test_anon(folio)); /* shared VMAs are never copied */
+		VM_BUG_ON(!folio_test_anon(folio)); /* shared VMAs are never copied */
 		folio_get(folio);
 		if (folio_try_dup_anon_rmap_pte(folio, s->dst_vma, s->src_vma, addr)) {
 			/* maybe pinned: the child gets its own copy now */
@@ -619,8 +619,8 @@ int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_v
 	/* vma_needs_copy: without an anon_vma every page can be faulted in again */
 	if (!src_vma->anon_vma)
 		return 0;
-	assert(!(dst_vma->vm_flags & VM_WIPEONFORK) && src_mm != dst_mm);
-	assert(dst_vma->vm_start == src_vma->vm_start && dst_vma->vm_end == src_vma->vm_end);
+	VM_BUG_ON((dst_vma->vm_flags & VM_WIPEONFORK) || src_mm == dst_mm);
+	VM_BUG_ON(dst_vma->vm_start != src_vma->vm_start || dst_vma->vm_end != src_vma->vm_end);
 	spin_lock(&dst_mm->page_table_lock);
 	spin_lock(&src_mm->page_table_lock);
 	ret = walk_ptes(src_mm, src_vma->vm_start, src_vma->vm_end, copy_pte, &s);
@@ -652,7 +652,7 @@ static int move_pte(pte_t *ptep, unsigned long addr, void *arg)
 	unsigned long new_addr = addr - s->old_addr + s->new_addr;
 	pte_t *new_ptep = pte_offset(s->mm, new_addr);
 
-	assert(new_ptep && pte_none(*new_ptep));
+	VM_BUG_ON(!new_ptep || !pte_none(*new_ptep));
 	set_pte_at(s->mm, new_addr, new_ptep, ptep_get_and_clear(s->mm, addr, ptep));
 	return 0;
 }
@@ -666,8 +666,8 @@ int move_page_tables(struct vm_area_struct *vma, unsigned long old_addr,
 	MOVE_PTE_STATE(s, mm, old_addr, new_addr);
 	int ret;
 
-	assert(new_vma->vm_mm == mm);
-	assert(old_addr + len <= new_addr || new_addr + len <= old_addr);
+	VM_BUG_ON(new_vma->vm_mm != mm);
+	VM_BUG_ON(old_addr + len > new_addr && new_addr + len > old_addr);
 	if (anon_vma)
 		anon_vma_lock_write(anon_vma);
 	spin_lock(&mm->page_table_lock);

@@ -16,11 +16,11 @@
 #include "phys.h"
 
 /* Physical memory of a machine: 0 or -ENOMEM. */
-int ram_init(struct anonvm *vm) __attribute__((warn_unused_result));
+int ram_init(struct anonvm *vm) __must_check;
 void ram_destroy(struct anonvm *vm);
 
 /* Page tables of an mm: 0 or -ENOMEM; pgd_free expects every PTE to be gone. */
-int pgd_alloc(struct mm_struct *mm) __attribute__((warn_unused_result));
+int pgd_alloc(struct mm_struct *mm) __must_check;
 void pgd_free(struct mm_struct *mm);
 
 /* A private mapping whose pages are copied on write. */
@@ -62,7 +62,7 @@ void zap_vma_range(struct vm_area_struct *vma, unsigned long start, unsigned lon
  * Both mmap_locks W.
  */
 int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma)
-	__attribute__((warn_unused_result));
+	__must_check;
 
 /*
  * mremap: move the PTEs of [old_addr, old_addr + len) of vma to new_addr in new_vma.
@@ -71,7 +71,7 @@ int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_v
  */
 int move_page_tables(struct vm_area_struct *vma, unsigned long old_addr,
 		     struct vm_area_struct *new_vma, unsigned long new_addr, unsigned long len,
-		     bool need_rmap_locks) __attribute__((warn_unused_result));
+		     bool need_rmap_locks) __must_check;
 
 /*
  * mprotect: apply newflags (the VMA's complete new vm_flags) to the present PTEs of
@@ -96,7 +96,7 @@ int populate_vma_page_range(struct vm_area_struct *vma, unsigned long start, uns
  * page shared); -ENOSYS when it would reclaim a folio (swap is not modelled yet).
  */
 int madvise_cold_or_pageout(struct vm_area_struct *vma, unsigned long start, unsigned long end,
-			    bool pageout) __attribute__((warn_unused_result));
+			    bool pageout) __must_check;
 
 /*
  * Handle a fault at address in vma (vma read-locked with FAULT_FLAG_VMA_LOCK, or mmap_lock
@@ -105,7 +105,7 @@ int madvise_cold_or_pageout(struct vm_area_struct *vma, unsigned long start, uns
  * -EAGAIN: only with FAULT_FLAG_VMA_LOCK, retry under mmap_lock (VM_FAULT_RETRY).
  */
 int handle_mm_fault(struct vm_area_struct *vma, unsigned long address, unsigned int flags)
-	__attribute__((warn_unused_result));
+	__must_check;
 
 /*
  * Calls fn for every present PTE of mm in [start, end), ascending, with page_table_lock held:
@@ -135,13 +135,13 @@ struct shmem_file {
 };
 
 /* Give a new shared anonymous VMA its object (vma->vm_file, one reference). 0 or -ENOMEM. */
-int shmem_zero_setup(struct vm_area_struct *vma) __attribute__((warn_unused_result));
+int shmem_zero_setup(struct vm_area_struct *vma) __must_check;
 struct shmem_file *shmem_file_get(struct shmem_file *file);
 void shmem_file_put(struct shmem_file *file);
 /* The cached page at pgoff, or NULL. Valid while the caller holds a reference of file. */
 struct folio *shmem_find_folio(struct shmem_file *file, unsigned long pgoff);
 /* The page at pgoff, allocated zeroed when absent. 0, -ENOMEM, -EIO (SIGBUS) beyond the size. */
 int shmem_get_folio(struct shmem_file *file, unsigned long pgoff, struct folio **foliop)
-	__attribute__((warn_unused_result));
+	__must_check;
 
 #endif

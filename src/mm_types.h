@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "anonvm/anonvm.h"
+#include "debug.h"
 #include "list.h"
 #include "locks.h"
 #include "maple.h"
@@ -252,6 +253,15 @@ static inline struct mm_struct *mm_of(struct anonvm_mm *handle)
 static inline struct anonvm_mm *mm_handle(struct mm_struct *mm)
 {
 	return (struct anonvm_mm *)mm;
+}
+
+/*
+ * The expensive self-checks of debug level 2 (debug.h): compiled in at ANONVM_DEBUG >= 2, run
+ * when the machine asks for them (anonvm_config.debug_level, e.g. `anonvm run --validate`).
+ */
+static inline bool anonvm_debug_expensive(const struct anonvm *vm)
+{
+	return ANONVM_DEBUG >= 2 && vm->cfg.debug_level >= 2;
 }
 
 static inline bool vma_is_anonymous(const struct vm_area_struct *vma)

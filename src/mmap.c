@@ -65,7 +65,7 @@ struct mm_struct *mm_alloc(struct anonvm *vm)
 /* An mm with no VMA left (exit_mmap done, or never populated). */
 void mm_free(struct mm_struct *mm)
 {
-	assert(mtree_empty(&mm->mm_mt) && !mm->map_count);
+	VM_BUG_ON(!mtree_empty(&mm->mm_mt) || mm->map_count);
 	if (mm->pgd)
 		pgd_free(mm);
 	spin_lock_destroy(&mm->page_table_lock);
@@ -139,7 +139,7 @@ static void reattach_vmas(struct vma_munmap_struct *vms)
  * tree. -ENOMEM when a split fails, or when the first split would push map_count over the
  * limit while the range is inside one VMA; everything but the splits is undone.
  */
-static int __attribute__((warn_unused_result)) vms_gather_munmap_vmas(struct vma_munmap_struct *vms)
+static int __must_check vms_gather_munmap_vmas(struct vma_munmap_struct *vms)
 {
 	struct mm_struct *mm = vms->mm;
 	struct vm_area_struct *next;
@@ -237,7 +237,7 @@ static void vms_abort_munmap_vmas(struct vma_munmap_struct *vms)
 	vms_complete_munmap_vmas(vms);
 }
 
-static int __attribute__((warn_unused_result))
+static int __must_check
 do_vmi_align_munmap(struct vm_area_struct *vma, struct mm_struct *mm, unsigned long start,
 		    unsigned long end)
 {
@@ -385,7 +385,7 @@ static bool accountable_mapping(unsigned long vm_flags)
  * Gather what the new mapping replaces, find its neighbours, decide VM_ACCOUNT, and zap the
  * old pages. Only the gathering can fail.
  */
-static int __attribute__((warn_unused_result)) __mmap_setup(struct mmap_state *map)
+static int __must_check __mmap_setup(struct mmap_state *map)
 {
 	struct vma_munmap_struct *vms = &map->vms;
 	int error;
@@ -408,7 +408,7 @@ static int __attribute__((warn_unused_result)) __mmap_setup(struct mmap_state *m
 	return 0;
 }
 
-static int __attribute__((warn_unused_result))
+static int __must_check
 __mmap_new_vma(struct mmap_state *map, struct vm_area_struct **vmap)
 {
 	MA_STATE(mas, &map->mm->mm_mt, 0, 0);

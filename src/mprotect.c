@@ -28,7 +28,7 @@
  * Give [start, end) of vma the flags newflags. *pprev: the VMA before start (vma itself
  * when start is inside it); on success the VMA now covering start.
  */
-static int __attribute__((warn_unused_result))
+static int __must_check
 mprotect_fixup(struct vm_area_struct *vma, struct vm_area_struct **pprev, unsigned long start,
 	       unsigned long end, unsigned long newflags)
 {

@@ -81,7 +81,7 @@ static bool vrm_move_only(struct vma_remap_struct *vrm)
 }
 
 /* The checks that need no VMA (before mmap_lock). */
-static int __attribute__((warn_unused_result)) check_mremap_params(struct vma_remap_struct *vrm)
+static int __must_check check_mremap_params(struct vma_remap_struct *vrm)
 {
 	unsigned long flags = vrm->flags;
 
@@ -109,7 +109,7 @@ static int __attribute__((warn_unused_result)) check_mremap_params(struct vma_re
 }
 
 /* The checks against the source VMA; sets delta and remap_type. */
-static int __attribute__((warn_unused_result)) check_prep_vma(struct vma_remap_struct *vrm)
+static int __must_check check_prep_vma(struct vma_remap_struct *vrm)
 {
 	struct vm_area_struct *vma = vrm->vma;
 	unsigned long old_len, pgoff;
@@ -150,7 +150,7 @@ static int __attribute__((warn_unused_result)) check_prep_vma(struct vma_remap_s
 }
 
 /* Choose the destination: MAP_FIXED-like, a hint (DONTUNMAP alone), or anywhere. */
-static int __attribute__((warn_unused_result)) vrm_set_new_addr(struct vma_remap_struct *vrm)
+static int __must_check vrm_set_new_addr(struct vma_remap_struct *vrm)
 {
 	unsigned long map_flags = 0, res;
 
@@ -212,7 +212,7 @@ static void dontunmap_complete(struct vma_remap_struct *vrm, struct vm_area_stru
  * Make the destination VMA and move the PTEs into it. If the PTEs cannot move (no memory
  * for page tables: nothing moved), the destination is what gets unmapped instead.
  */
-static int __attribute__((warn_unused_result))
+static int __must_check
 copy_vma_and_data(struct vma_remap_struct *vrm, struct vm_area_struct **new_vma_ptr)
 {
 	struct vm_area_struct *vma = vrm->vma, *new_vma;
@@ -261,7 +261,7 @@ static unsigned long move_vma(struct vma_remap_struct *vrm)
  * Unmap [start, start + len) on the way (a shrunk tail, or what is at a fixed destination),
  * then find the source VMA again: the unmap may have split it.
  */
-static int __attribute__((warn_unused_result))
+static int __must_check
 vrm_munmap(struct vma_remap_struct *vrm, unsigned long start, unsigned long len)
 {
 	int err = do_vmi_munmap(vrm->mm, start, len);
@@ -273,7 +273,7 @@ vrm_munmap(struct vma_remap_struct *vrm, unsigned long start, unsigned long len)
 	return vrm->vma ? 0 : -EFAULT;
 }
 
-static int __attribute__((warn_unused_result)) shrink_vma(struct vma_remap_struct *vrm)
+static int __must_check shrink_vma(struct vma_remap_struct *vrm)
 {
 	return vrm_munmap(vrm, vrm->addr + vrm->new_len, vrm->delta);
 }
@@ -351,7 +351,7 @@ static unsigned long mremap_at(struct vma_remap_struct *vrm)
 	case MREMAP_INVALID:
 		break;
 	}
-	assert(0);
+	VM_BUG_ON(true); /* every case returns above */
 	return -EINVAL;
 }
 

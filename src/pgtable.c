@@ -15,7 +15,6 @@
  * per PTE table with USE_SPLIT_PTE_PTLOCKS; that is a later refinement here). Every function
  * but pgd_alloc/pgd_free runs with it held.
  */
-#include <assert.h>
 #include <errno.h>
 
 #include "alloc.h"
@@ -53,7 +52,7 @@ void pgd_free(struct mm_struct *mm)
 	if (!mm->pgd)
 		return;
 	free_empty_pgtables(mm, 0, TASK_SIZE);
-	assert(mm->pgd->table.nr_used == 0);
+	VM_BUG_ON(mm->pgd->table.nr_used != 0);
 	av_free(AV_OBJ_PGTABLE, mm->pgd);
 	mm->pgd = NULL;
 }
@@ -107,7 +106,7 @@ void set_pte_at(struct mm_struct *mm, unsigned long addr, pte_t *ptep, pte_t pte
 {
 	struct pt_table *t = ptep_table(ptep, addr);
 
-	assert(pte_table_of(mm, addr, false) == t);
+	VM_BUG_ON(pte_table_of(mm, addr, false) != t);
 	if (pte_none(*ptep) && !pte_none(pte))
 		t->nr_used++;
 	else if (!pte_none(*ptep) && pte_none(pte))
@@ -146,7 +145,7 @@ static int walk_level(struct pt_table *t, int level, unsigned long start, unsign
 int walk_ptes(struct mm_struct *mm, unsigned long start, unsigned long end, pte_fn_t fn,
 	      void *arg)
 {
-	assert(start <= end && end <= TASK_SIZE);
+	VM_BUG_ON(start > end || end > TASK_SIZE);
 	return walk_level(&mm->pgd->table, 0, start, end, fn, arg);
 }
 

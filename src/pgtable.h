@@ -25,7 +25,6 @@
 #ifndef ANONVM_PGTABLE_H
 #define ANONVM_PGTABLE_H
 
-#include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -91,7 +90,7 @@ static inline bool pte_dirty(pte_t pte)
 
 static inline unsigned long pte_pfn(pte_t pte)
 {
-	assert(pte_present(pte));
+	VM_BUG_ON(!pte_present(pte));
 	return pte.val >> _PTE_PFN_SHIFT;
 }
 
@@ -135,7 +134,7 @@ typedef struct {
 
 static inline swp_entry_t swp_entry(unsigned int type, unsigned long offset)
 {
-	assert(type < MAX_SWAPFILES);
+	VM_BUG_ON(type >= MAX_SWAPFILES);
 	return (swp_entry_t){ ((uint64_t)type << _PTE_SWP_TYPE_SHIFT) |
 			      ((uint64_t)offset << _PTE_SWP_OFFSET_SHIFT) };
 }
@@ -157,7 +156,7 @@ static inline pte_t swp_entry_to_pte(swp_entry_t e, bool exclusive)
 
 static inline swp_entry_t pte_to_swp_entry(pte_t pte)
 {
-	assert(is_swap_pte(pte));
+	VM_BUG_ON(!is_swap_pte(pte));
 	return (swp_entry_t){ pte.val & ~(uint64_t)(_PTE_SWAP | _PTE_SWP_EXCLUSIVE) };
 }
 
@@ -188,7 +187,7 @@ struct pgd_table {
 /* The PTE slot of addr, or NULL when a table on the way is missing. */
 pte_t *pte_offset(struct mm_struct *mm, unsigned long addr);
 /* The PTE slot of addr, allocating missing tables; NULL on -ENOMEM (then nothing is left). */
-pte_t *pte_alloc(struct mm_struct *mm, unsigned long addr) __attribute__((warn_unused_result));
+pte_t *pte_alloc(struct mm_struct *mm, unsigned long addr) __must_check;
 
 /* Store a PTE (keeps the table's nr_used). */
 void set_pte_at(struct mm_struct *mm, unsigned long addr, pte_t *ptep, pte_t pte);

@@ -74,7 +74,7 @@ void ram_destroy(struct anonvm *vm)
 
 	if (!ram)
 		return;
-	assert(ram_frames_in_use(ram) == 0);
+	VM_BUG_ON(ram_frames_in_use(ram) != 0);
 	if (ram->base)
 		munmap(ram->base, ram->nr_frames * PAGE_SIZE);
 	munmap(ram->frames, ram->nr_frames * sizeof(struct folio));
@@ -102,7 +102,7 @@ struct folio *folio_alloc(struct ram *ram)
 	spin_unlock(&ram->lock);
 	if (!folio)
 		return NULL;
-	assert(atomic_load(&folio->refcount) == 0 && atomic_load(&folio->mapcount) == 0);
+	VM_BUG_ON(atomic_load(&folio->refcount) != 0 || atomic_load(&folio->mapcount) != 0);
 	atomic_store(&folio->refcount, 1);
 	av_count(AV_OBJ_FOLIO, 1);
 	return folio;
@@ -112,13 +112,13 @@ void folio_put(struct ram *ram, struct folio *folio)
 {
 	int old;
 
-	assert(!is_zero_folio(folio));
+	VM_BUG_ON(is_zero_folio(folio));
 	old = atomic_fetch_sub(&folio->refcount, 1);
-	assert(old > 0);
+	VM_BUG_ON(old <= 0);
 	if (old != 1)
 		return;
 	/* the last reference: nothing maps the frame and nothing can find it any more */
-	assert(atomic_load(&folio->mapcount) == 0);
+	VM_BUG_ON(atomic_load(&folio->mapcount) != 0);
 	folio->mapping = 0;
 	folio->index = 0;
 	folio->private = 0;

@@ -17,7 +17,6 @@
 #ifndef ANONVM_PHYS_H
 #define ANONVM_PHYS_H
 
-#include <assert.h>
 #include <sched.h>
 
 #include "mm_types.h"
@@ -35,12 +34,12 @@ struct ram {
 };
 
 /* A new folio: refcount 1, mapcount 0, no mapping; contents undefined. NULL: out of memory. */
-struct folio *folio_alloc(struct ram *ram) __attribute__((warn_unused_result));
+struct folio *folio_alloc(struct ram *ram) __must_check;
 
 static inline void folio_get(struct folio *folio)
 {
-	assert(!folio_test_flag(folio, PG_zero));
-	assert(atomic_load(&folio->refcount) > 0);
+	VM_BUG_ON(folio_test_flag(folio, PG_zero));
+	VM_BUG_ON(atomic_load(&folio->refcount) <= 0);
 	atomic_fetch_add(&folio->refcount, 1);
 }
 
@@ -76,7 +75,7 @@ static inline unsigned long folio_pfn(const struct ram *ram, const struct folio 
 
 static inline struct folio *pfn_folio(const struct ram *ram, unsigned long pfn)
 {
-	assert(pfn < ram->nr_frames);
+	VM_BUG_ON(pfn >= ram->nr_frames);
 	return &ram->frames[pfn];
 }
 
@@ -102,7 +101,7 @@ static inline bool is_zero_folio(const struct folio *folio)
  * no contents to fill.
  */
 struct folio *folio_alloc_uptodate(struct ram *ram, const struct folio *src)
-	__attribute__((warn_unused_result));
+	__must_check;
 
 /* Frames handed out and not freed (live folios). */
 unsigned long ram_frames_in_use(struct ram *ram);

@@ -33,7 +33,6 @@
  * Order: mmap_lock > folio lock > VMA write lock > root rwsem > page_table_lock >
  * vm->anon_vmas_lock (the registry; a leaf lock).
  */
-#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -81,7 +80,6 @@ static void anon_vma_free_rcu(struct rcu_head *head)
 	av_free(AV_OBJ_ANON_VMA, anon_vma);
 }
 
-#if ANONVM_DEBUG
 /* A root dies last: no other anon_vma of its family may be alive. */
 static bool anon_vma_family_empty(struct anon_vma *root)
 {
@@ -95,17 +93,14 @@ static bool anon_vma_family_empty(struct anon_vma *root)
 	spin_unlock(&root->vm->anon_vmas_lock);
 	return empty;
 }
-#endif
 
 static void anon_vma_free(struct anon_vma *anon_vma)
 {
 	struct anonvm *vm = anon_vma->vm;
 
-	assert(atomic_load(&anon_vma->refcount) == 0);
-	assert(anon_vma_interval_tree_empty(&anon_vma->rb_root));
-#if ANONVM_DEBUG
-	assert(anon_vma->root != anon_vma || anon_vma_family_empty(anon_vma));
-#endif
+	VM_BUG_ON(atomic_load(&anon_vma->refcount) != 0);
+	VM_BUG_ON(!anon_vma_interval_tree_empty(&anon_vma->rb_root));
+	VM_BUG_ON_EXPENSIVE(anon_vma->root == anon_vma && !anon_vma_family_empty(anon_vma));
 	/*
 	 * Pairs with folio_lock_anon_vma_read, which read-locks the root through a possibly
 	 * stale folio->mapping, then re-checks folio_mapped(). The folio was unmapped before
@@ -306,19 +301,19 @@ static void check_anon_vma_clone(struct vm_area_struct *dst, struct vm_area_stru
 				 enum vma_operation op)
 {
 	mmap_assert_write_locked(src->vm_mm);
-	assert(op == VMA_OP_FORK || dst->vm_mm == src->vm_mm);
-	assert(list_empty(&dst->anon_vma_chain));
+	VM_BUG_ON(op != VMA_OP_FORK && dst->vm_mm != src->vm_mm);
+	VM_BUG_ON(!list_empty(&dst->anon_vma_chain));
 	if (!src->anon_vma) {
-		assert(list_empty(&src->anon_vma_chain));
-		assert(!dst->anon_vma);
+		VM_BUG_ON(!list_empty(&src->anon_vma_chain));
+		VM_BUG_ON(dst->anon_vma);
 		return;
 	}
 	if (op == VMA_OP_FORK)
-		assert(!dst->anon_vma);
+		VM_BUG_ON(dst->anon_vma);
 	else
-		assert(dst->anon_vma == src->anon_vma);
+		VM_BUG_ON(dst->anon_vma != src->anon_vma);
 	/* only a non-fork-child lends its anon_vma to an unfaulted neighbour */
-	assert(op != VMA_OP_MERGE_UNFAULTED || list_is_singular(&src->anon_vma_chain));
+	VM_BUG_ON(op == VMA_OP_MERGE_UNFAULTED && !list_is_singular(&src->anon_vma_chain));
 }
 
 /*
@@ -436,11 +431,11 @@ static int anon_vma_fork_linux(struct vm_area_struct *vma, struct vm_area_struct
 	anon_vma_interval_tree_insert(avc, &anon_vma->rb_root);
 	anon_vma->parent->num_children++;
 	anon_vma_unlock_write(anon_vma);
-#if ANONVM_DEBUG
-	anon_vma_lock_read(anon_vma);
-	assert(anon_vma_validate_vma(vma, stderr));
-	anon_vma_unlock_read(anon_vma);
-#endif
+	if (anonvm_debug_expensive(vm)) {
+		anon_vma_lock_read(anon_vma);
+		VM_BUG_ON(!anon_vma_validate_vma(vma, stderr));
+		anon_vma_unlock_read(anon_vma);
+	}
 	return 0;
 
 out_free_avc:
@@ -460,7 +455,7 @@ static void unlink_anon_vmas_linux(struct vm_area_struct *vma)
 
 	mmap_assert_locked(vma->vm_mm);
 	if (!active) {
-		assert(list_empty(&vma->anon_vma_chain));
+		VM_BUG_ON(!list_empty(&vma->anon_vma_chain));
 		return;
 	}
 
@@ -488,8 +483,8 @@ static void unlink_anon_vmas_linux(struct vm_area_struct *vma)
 	list_for_each_entry_safe(avc, next, &vma->anon_vma_chain, same_vma) {
 		struct anon_vma *anon_vma = avc->anon_vma;
 
-		assert(anon_vma->num_children == 0);
-		assert(anon_vma->num_active_vmas == 0);
+		VM_BUG_ON(anon_vma->num_children != 0);
+		VM_BUG_ON(anon_vma->num_active_vmas != 0);
 		put_anon_vma(anon_vma);
 		list_del(&avc->same_vma);
 		anon_vma_chain_free(vm, avc);
@@ -541,9 +536,9 @@ void folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma,
 {
 	struct anon_vma *anon_vma = vma->anon_vma;
 
-	assert(anon_vma);
-	assert(address >= vma->vm_start && address < vma->vm_end && PAGE_ALIGNED(address));
-	assert(!folio_mapped(folio));
+	VM_BUG_ON(!anon_vma);
+	VM_BUG_ON(address < vma->vm_start || address >= vma->vm_end || !PAGE_ALIGNED(address));
+	VM_BUG_ON(folio_mapped(folio));
 	/* a folio that may be shared points to the oldest anon_vma that can reach it all */
 	folio_set_mapping(folio, exclusive ? anon_vma : anon_vma->root);
 	folio->index = linear_page_index(vma, address);
@@ -555,10 +550,10 @@ void folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma,
 void folio_add_anon_rmap_pte(struct folio *folio, struct vm_area_struct *vma,
 			     unsigned long address)
 {
-	assert(folio_test_anon(folio) && vma->anon_vma);
+	VM_BUG_ON(!folio_test_anon(folio) || !vma->anon_vma);
 	/* the folio belongs to vma's family at this offset (I1) */
-	assert(folio_anon_vma(folio)->root == vma->anon_vma->root);
-	assert(folio->index == linear_page_index(vma, address));
+	VM_BUG_ON(folio_anon_vma(folio)->root != vma->anon_vma->root);
+	VM_BUG_ON(folio->index != linear_page_index(vma, address));
 	atomic_fetch_add(&folio->mapcount, 1);
 }
 
@@ -576,7 +571,7 @@ int folio_try_dup_anon_rmap_pte(struct folio *folio, struct vm_area_struct *dst_
 
 void folio_add_file_rmap_pte(struct folio *folio, struct vm_area_struct *vma)
 {
-	assert(!folio_test_anon(folio) && vma->vm_file);
+	VM_BUG_ON(folio_test_anon(folio) || !vma->vm_file);
 	atomic_fetch_add(&folio->mapcount, 1);
 }
 
@@ -584,15 +579,13 @@ void folio_remove_rmap_pte(struct folio *folio, struct vm_area_struct *vma)
 {
 	int old = atomic_fetch_sub(&folio->mapcount, 1);
 
-	(void)vma;
-	assert(old > 0);
-	(void)old;
+	VM_BUG_ON(old <= 0);
 }
 
 void folio_move_anon_rmap(struct folio *folio, struct vm_area_struct *vma)
 {
-	assert(folio_test_flag(folio, PG_locked));
-	assert(vma->anon_vma && folio_test_anon(folio));
+	VM_BUG_ON(!folio_test_flag(folio, PG_locked));
+	VM_BUG_ON(!vma->anon_vma || !folio_test_anon(folio));
 	folio_set_mapping(folio, vma->anon_vma);
 }
 
@@ -670,7 +663,7 @@ static int rmap_walk_anon(struct folio *folio, struct rmap_walk_control *rwc)
 		struct vm_area_struct *vma = avc->vma;
 		unsigned long address = vma->vm_start + ((pgoff - vma->vm_pgoff) << PAGE_SHIFT);
 
-		assert(address >= vma->vm_start && address < vma->vm_end);
+		VM_BUG_ON(address < vma->vm_start || address >= vma->vm_end);
 		count_vm_event(anon_vma->vm, rmap_vmas_visited);
 		if (!rwc->rmap_one(folio, vma, address, rwc->arg))
 			break;
@@ -771,7 +764,7 @@ const struct rmap_ops *rmap_design(enum anonvm_rmap_design design)
 
 /* ---- validation ------------------------------------------------------------------------ */
 
-static bool __attribute__((format(printf, 2, 3))) report(FILE *out, const char *fmt, ...)
+static bool __printf(2, 3) report(FILE *out, const char *fmt, ...)
 {
 	va_list ap;
 

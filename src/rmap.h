@@ -109,7 +109,7 @@ static inline const struct rmap_ops *vma_rmap(const struct vm_area_struct *vma)
 }
 
 /* Give vma an anon_vma (§2.1). 0 or -ENOMEM. */
-static inline int __attribute__((warn_unused_result)) anon_vma_prepare(struct vm_area_struct *vma)
+static inline int __must_check anon_vma_prepare(struct vm_area_struct *vma)
 {
 	if (vma_anon_vma_acquire(vma))
 		return 0;
@@ -117,14 +117,14 @@ static inline int __attribute__((warn_unused_result)) anon_vma_prepare(struct vm
 }
 
 /* §2.2. Preconditions there. 0 or -ENOMEM (then dst->anon_vma is NULL and nothing changed). */
-static inline int __attribute__((warn_unused_result))
+static inline int __must_check
 anon_vma_clone(struct vm_area_struct *dst, struct vm_area_struct *src, enum vma_operation op)
 {
 	return vma_rmap(src)->clone(dst, src, op);
 }
 
 /* §2.3 */
-static inline int __attribute__((warn_unused_result))
+static inline int __must_check
 anon_vma_fork(struct vm_area_struct *vma, struct vm_area_struct *pvma)
 {
 	return vma_rmap(pvma)->fork(vma, pvma);
@@ -186,7 +186,7 @@ void folio_add_anon_rmap_pte(struct folio *folio, struct vm_area_struct *vma,
 			     unsigned long address);
 int folio_try_dup_anon_rmap_pte(struct folio *folio, struct vm_area_struct *dst_vma,
 				struct vm_area_struct *src_vma, unsigned long address)
-	__attribute__((warn_unused_result));
+	__must_check;
 void folio_add_file_rmap_pte(struct folio *folio, struct vm_area_struct *vma);
 void folio_remove_rmap_pte(struct folio *folio, struct vm_area_struct *vma);
 void folio_move_anon_rmap(struct folio *folio, struct vm_area_struct *vma);
@@ -257,6 +257,6 @@ bool anon_vma_chain_has(const struct vm_area_struct *vma, const struct anon_vma 
  * edges, AVC edges to VMAs (labelled with mm id and range; bold to the VMA's primary
  * anon_vma). Machine quiescent. 0 or -EIO.
  */
-int rmap_dot(struct anonvm *vm, FILE *out) __attribute__((warn_unused_result));
+int rmap_dot(struct anonvm *vm, FILE *out) __must_check;
 
 #endif

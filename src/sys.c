@@ -21,6 +21,12 @@ void anonvm_config_default(struct anonvm_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->ram_bytes = 1UL << 30;
 	cfg->design = ANONVM_RMAP_LINUX;
+	cfg->debug_level = ANONVM_DEBUG;
+}
+
+int anonvm_debug_level(void)
+{
+	return ANONVM_DEBUG;
 }
 
 /* Whether this thread is an RCU reader of liburcu (registration is per thread, once). */

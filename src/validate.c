@@ -62,7 +62,7 @@ static void report_folio(FILE *out, const struct ram *ram, const struct folio *f
 		atomic_load(&folio->flags));
 }
 
-static void violation(struct vctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void violation(struct vctx *c, const char *fmt, ...) __printf(2, 3);
 
 static void violation(struct vctx *c, const char *fmt, ...)
 {

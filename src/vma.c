@@ -175,8 +175,8 @@ static void vm_area_free_rcu(struct rcu_head *head)
 void vm_area_free(struct vm_area_struct *vma)
 {
 	/* out of the tree for good: a lockless reader that still finds it will not lock it */
-	assert(atomic_load(&vma->detached));
-	assert(list_empty(&vma->anon_vma_chain));
+	VM_BUG_ON(!atomic_load(&vma->detached));
+	VM_BUG_ON(!list_empty(&vma->anon_vma_chain));
 	call_rcu(&vma->rcu, vm_area_free_rcu);
 }
 
@@ -242,8 +242,8 @@ static void init_multi_vma_prep(struct vma_prepare *vp, struct vm_area_struct *v
 	if (!vp->anon_vma && vp->adj_next)
 		vp->anon_vma = vp->adj_next->anon_vma;
 	/* both share one chain family when both have one (dup_anon_vma saw to it) */
-	assert(!vp->anon_vma || !vp->adj_next || !vp->adj_next->anon_vma ||
-	       vp->adj_next->anon_vma == vp->anon_vma);
+	VM_BUG_ON(vp->anon_vma && vp->adj_next && vp->adj_next->anon_vma &&
+		  vp->adj_next->anon_vma != vp->anon_vma);
 }
 
 static void vma_prepare(struct vma_prepare *vp)
@@ -290,7 +290,7 @@ int __split_vma(struct vm_area_struct *vma, unsigned long addr, int new_below)
 	struct vma_prepare vp;
 	int err;
 
-	assert(vma->vm_start < addr && addr < vma->vm_end && PAGE_ALIGNED(addr));
+	VM_BUG_ON(vma->vm_start >= addr || addr >= vma->vm_end || !PAGE_ALIGNED(addr));
 	new = vm_area_dup(vma);
 	if (!new)
 		return -ENOMEM;
@@ -367,7 +367,7 @@ static bool is_mergeable_anon_vma(struct vma_merge_struct *vmg, bool merge_next)
 	struct anon_vma *src_anon = vmg->anon_vma;
 
 	/* a modified VMA brings its own anon_vma (copy_vma's source is copied_from instead) */
-	assert(!vmg->middle || src_anon == vmg->middle->anon_vma);
+	VM_BUG_ON(vmg->middle && src_anon != vmg->middle->anon_vma);
 	/* 1: tgt takes src's anon_vma and chain (dup_anon_vma): not a fork child's chain */
 	if (!tgt_anon && src_anon)
 		return !fork_child(vmg->middle) && !fork_child(vmg->copied_from);
@@ -416,7 +416,7 @@ static bool can_vma_merge_right(struct vma_merge_struct *vmg, bool can_merge_lef
  * dst, unfaulted, is about to cover pages of src: give it src's anon_vma and chain first
  * (§2.5), and remember it in *dup so that a failure later can unlink it again.
  */
-static int __attribute__((warn_unused_result))
+static int __must_check
 dup_anon_vma(struct vm_area_struct *dst, struct vm_area_struct *src, struct vm_area_struct **dup)
 {
 	int ret;
@@ -455,7 +455,7 @@ static void vmg_adjust_set_range(struct vma_merge_struct *vmg)
  * vmg->pgoff (or, with __adjust_next_start, middle shrinks to it and next grows), the VMAs
  * marked for removal go. Only the tree preallocation can fail, before anything changed.
  */
-static int __attribute__((warn_unused_result)) commit_merge(struct vma_merge_struct *vmg)
+static int __must_check commit_merge(struct vma_merge_struct *vmg)
 {
 	MA_STATE(mas, &vmg->mm->mm_mt, 0, 0);
 	struct vm_area_struct *vma;
@@ -498,8 +498,8 @@ static struct vm_area_struct *vma_merge_existing_range(struct vma_merge_struct *
 	int err;
 
 	mmap_assert_write_locked(vmg->mm);
-	assert(!vmg->copied_from);
-	assert(vmg->start >= middle->vm_start && vmg->end <= middle->vm_end);
+	VM_BUG_ON(vmg->copied_from);
+	VM_BUG_ON(vmg->start < middle->vm_start || vmg->end > middle->vm_end);
 	vmg->state = VMA_MERGE_NOMERGE;
 
 	/* strictly inside middle: nothing to merge with */
@@ -595,7 +595,7 @@ struct vm_area_struct *vma_merge_new_range(struct vma_merge_struct *vmg)
 	bool can_merge_left, can_merge_right;
 
 	mmap_assert_write_locked(vmg->mm);
-	assert(!vmg->middle && !vmg->target);
+	VM_BUG_ON(vmg->middle || vmg->target);
 	vmg->state = VMA_MERGE_NOMERGE;
 
 	if ((vmg->vm_flags & VM_SPECIAL) || (!prev && !next))
@@ -622,7 +622,7 @@ struct vm_area_struct *vma_merge_new_range(struct vma_merge_struct *vmg)
 /* mremap's merge of the copied range: vmg->middle is the VMA being copied from. */
 static struct vm_area_struct *vma_merge_copied_range(struct vma_merge_struct *vmg)
 {
-	assert(vmg->middle);
+	VM_BUG_ON(!vmg->middle);
 	vmg->copied_from = vmg->middle;
 	vmg->middle = NULL;
 	return vma_merge_new_range(vmg);
@@ -638,8 +638,8 @@ int vma_expand(struct vma_merge_struct *vmg)
 	mmap_assert_write_locked(vmg->mm);
 	remove_next = next && target != next && vmg->end == next->vm_end;
 	/* only growing, and never over part of next */
-	assert(target->vm_start >= vmg->start && target->vm_end <= vmg->end);
-	assert(!next || remove_next || next == target || vmg->end <= next->vm_start);
+	VM_BUG_ON(target->vm_start < vmg->start || target->vm_end > vmg->end);
+	VM_BUG_ON(next && !remove_next && next != target && vmg->end > next->vm_start);
 	vma_start_write(target);
 	if (remove_next)
 		vma_start_write(next);
@@ -724,14 +724,14 @@ struct vm_area_struct *copy_vma(struct vm_area_struct **vmap, unsigned long addr
 		faulted_in_anon_vma = false;
 	}
 	new_vma = find_vma_prev(mm, addr, &vmg.prev);
-	assert(!new_vma || new_vma->vm_start >= addr + len); /* the caller unmapped the target */
+	VM_BUG_ON(new_vma && new_vma->vm_start < addr + len); /* the caller unmapped the target */
 	vmg.pgoff = pgoff;
 	vmg.next = new_vma;
 	new_vma = vma_merge_copied_range(&vmg);
 	if (new_vma) {
 		/* merged into the source itself: only possible with the unfaulted pgoff reset */
 		if (vma_start >= new_vma->vm_start && vma_start < new_vma->vm_end) {
-			assert(!faulted_in_anon_vma);
+			VM_BUG_ON(faulted_in_anon_vma);
 			*vmap = vma = new_vma;
 		}
 		*need_rmap_locks = new_vma->vm_pgoff <= vma->vm_pgoff;

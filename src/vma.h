@@ -9,7 +9,6 @@
 #ifndef ANONVM_VMA_H
 #define ANONVM_VMA_H
 
-#include <assert.h>
 #include <stdio.h>
 
 #include "mm_types.h"
@@ -60,7 +59,7 @@ struct vm_area_struct *find_vma_intersection(struct mm_struct *mm, unsigned long
  * mmap_lock and use vma_lookup). Release with vma_end_read.
  */
 struct vm_area_struct *lock_vma_under_rcu(struct mm_struct *mm, unsigned long address)
-    __attribute__((warn_unused_result));
+    __must_check;
 void vma_end_read(struct vm_area_struct *vma);
 /* Write-lock vma for this mmap write cycle (released by mmap_write_unlock). */
 void vma_start_write(struct vm_area_struct *vma);
@@ -70,7 +69,7 @@ static inline bool vma_is_write_locked(struct vm_area_struct *vma)
 	return atomic_load(&vma->vm_lock_seq) == atomic_load(&vma->vm_mm->mm_lock_seq);
 }
 
-#define vma_assert_write_locked(vma) assert(vma_is_write_locked(vma))
+#define vma_assert_write_locked(vma) VM_BUG_ON(!vma_is_write_locked(vma))
 
 /*
  * VMA objects. vm_area_alloc: zeroed, detached, empty chain. vm_area_dup: a copy of orig's
@@ -78,8 +77,8 @@ static inline bool vma_is_write_locked(struct vm_area_struct *vma)
  * chain. vm_area_free: after an RCU grace period (lockless readers may still hold it); the
  * chain must be empty. remove_vma: drop the file reference, then vm_area_free.
  */
-struct vm_area_struct *vm_area_alloc(struct mm_struct *mm) __attribute__((warn_unused_result));
-struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig) __attribute__((warn_unused_result));
+struct vm_area_struct *vm_area_alloc(struct mm_struct *mm) __must_check;
+struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig) __must_check;
 void vm_area_free(struct vm_area_struct *vma);
 void remove_vma(struct vm_area_struct *vma);
 
@@ -106,10 +105,10 @@ static inline void vma_set_range(struct vm_area_struct *vma, unsigned long start
  * left on that range for mas_store_prealloc, or mas_destroy to give the nodes back.
  */
 int vma_iter_prealloc(struct ma_state *mas, unsigned long start, unsigned long end,
-		      struct vm_area_struct *entry) __attribute__((warn_unused_result));
+		      struct vm_area_struct *entry) __must_check;
 
 /* Store vma in mm's tree (vma_link in the kernel): 0 or -ENOMEM. mmap_lock W. */
-int vma_link(struct mm_struct *mm, struct vm_area_struct *vma) __attribute__((warn_unused_result));
+int vma_link(struct mm_struct *mm, struct vm_area_struct *vma) __must_check;
 
 /* The outcome of a merge attempt (vmg->state). */
 enum vma_merge_state {
@@ -191,9 +190,9 @@ static inline bool vmg_nomem(const struct vma_merge_struct *vmg)
  * now covers it, or NULL (vmg->state says whether for lack of memory). mmap_lock W.
  */
 struct vm_area_struct *vma_merge_new_range(struct vma_merge_struct *vmg)
-    __attribute__((warn_unused_result));
+    __must_check;
 /* Grow vmg->target to [vmg->start, vmg->end), absorbing vmg->next if it ends there. */
-int vma_expand(struct vma_merge_struct *vmg) __attribute__((warn_unused_result));
+int vma_expand(struct vma_merge_struct *vmg) __must_check;
 /*
  * Give [start, end) of vma the flags *vm_flags: merged with a neighbour, or split off.
  * The VMA that now is exactly [start, end) or contains it after a merge, or an ERR_PTR
@@ -202,10 +201,10 @@ int vma_expand(struct vma_merge_struct *vmg) __attribute__((warn_unused_result))
  */
 struct vm_area_struct *vma_modify_flags(struct vm_area_struct *prev, struct vm_area_struct *vma,
 					unsigned long start, unsigned long end,
-					unsigned long vm_flags) __attribute__((warn_unused_result));
+					unsigned long vm_flags) __must_check;
 /* mremap in place: vma grown by delta bytes (merged with next if it can). NULL on ENOMEM. */
 struct vm_area_struct *vma_merge_extend(struct vm_area_struct *vma, unsigned long delta)
-    __attribute__((warn_unused_result));
+    __must_check;
 /*
  * mremap: a VMA for [addr, addr + len) with *vmap's properties and pgoff, merged with its
  * new neighbours when it can be; NULL on ENOMEM. *vmap is replaced when the source itself
@@ -213,19 +212,19 @@ struct vm_area_struct *vma_merge_extend(struct vm_area_struct *vma, unsigned lon
  */
 struct vm_area_struct *copy_vma(struct vm_area_struct **vmap, unsigned long addr, unsigned long len,
 				unsigned long pgoff, bool *need_rmap_locks)
-    __attribute__((warn_unused_result));
+    __must_check;
 /*
  * Split vma at addr; new_below: the new VMA is the lower part (vma keeps the upper one).
  * split_vma fails with -ENOMEM at max_map_count; __split_vma does not check it.
  */
 int split_vma(struct vm_area_struct *vma, unsigned long addr, int new_below)
-    __attribute__((warn_unused_result));
+    __must_check;
 int __split_vma(struct vm_area_struct *vma, unsigned long addr, int new_below)
-    __attribute__((warn_unused_result));
+    __must_check;
 
 /* mmap.c */
 /* Address spaces: an empty mm (page tables allocated, not listed in vm->mms). */
-struct mm_struct *mm_alloc(struct anonvm *vm) __attribute__((warn_unused_result));
+struct mm_struct *mm_alloc(struct anonvm *vm) __must_check;
 void mm_free(struct mm_struct *mm);
 /* List mm in vm->mms / take it off. */
 void mm_register(struct mm_struct *mm);
@@ -235,10 +234,10 @@ void mm_unregister(struct mm_struct *mm);
  * would exceed max_map_count; splits already made stay, as in Linux). mmap_lock W.
  */
 int do_vmi_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
-    __attribute__((warn_unused_result));
+    __must_check;
 /* An address for a mapping of len bytes (flags: ANONVM_MAP_*), or -errno (IS_ERR_VALUE). */
 unsigned long get_unmapped_area(struct mm_struct *mm, unsigned long addr, unsigned long len,
-				unsigned long flags) __attribute__((warn_unused_result));
+				unsigned long flags) __must_check;
 /* Fault in [start, start + len) after a mapping call; takes mmap_lock for read. */
 void mm_populate(struct mm_struct *mm, unsigned long start, unsigned long len);
 
@@ -248,10 +247,11 @@ void exit_mmap(struct mm_struct *mm);
 /* Debug: mm's tree and VMAs are consistent (see vma.c); else false and a report on out. */
 bool mm_valid(struct mm_struct *mm, FILE *out);
 
-#if ANONVM_DEBUG
-#define validate_mm(mm) assert(mm_valid(mm, stderr))
-#else
-#define validate_mm(mm) ((void)(mm))
-#endif
+/* After every mutator, at debug level 2 (debug.h): the whole mm, or a BUG. */
+#define validate_mm(mm)                                                                       \
+	do {                                                                                  \
+		if (anonvm_debug_expensive((mm)->vm))                                         \
+			VM_BUG_ON(!mm_valid(mm, stderr));                                      \
+	} while (0)
 
 #endif

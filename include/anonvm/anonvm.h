@@ -44,7 +44,19 @@ struct anonvm_config {
 	size_t ram_bytes;        /* modelled RAM; default 1 GiB */
 	bool metadata_only;      /* frames have descriptors but no contents */
 	enum anonvm_rmap_design design;
+	/*
+	 * Self-checks at run time, up to what the library was built with (anonvm_debug_level):
+	 * 0 or 1 the cheap assertions only; 2 also the expensive validators after every step.
+	 * Default: anonvm_debug_level().
+	 */
+	int debug_level;
 };
+
+/*
+ * The debug level the library was built with: 0 (release: no self-checks), 1 (cheap
+ * assertions), 2 (also the expensive validators, when anonvm_config.debug_level asks).
+ */
+int anonvm_debug_level(void);
 
 void anonvm_config_default(struct anonvm_config *cfg);
 int anonvm_create(const struct anonvm_config *cfg, struct anonvm **out);
