@@ -23,6 +23,17 @@
 extern "C" {
 #endif
 
+/*
+ * The functions of this header are the library's interface: the shared library exports them
+ * and nothing else (it is built with hidden visibility), and the installed static archive
+ * keeps only them global.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define ANONVM_EXPORT __attribute__((visibility("default")))
+#else
+#define ANONVM_EXPORT
+#endif
+
 #define ANONVM_PAGE_SIZE 4096UL
 #define ANONVM_PAGE_SHIFT 12
 
@@ -56,19 +67,19 @@ struct anonvm_config {
  * The debug level the library was built with: 0 (release: no self-checks), 1 (cheap
  * assertions), 2 (also the expensive validators, when anonvm_config.debug_level asks).
  */
-int anonvm_debug_level(void);
+ANONVM_EXPORT int anonvm_debug_level(void);
 
-void anonvm_config_default(struct anonvm_config *cfg);
-int anonvm_create(const struct anonvm_config *cfg, struct anonvm **out);
+ANONVM_EXPORT void anonvm_config_default(struct anonvm_config *cfg);
+ANONVM_EXPORT int anonvm_create(const struct anonvm_config *cfg, struct anonvm **out);
 /* Exits every process still alive, then frees the machine. */
-void anonvm_destroy(struct anonvm *vm);
-int anonvm_thread_register(void);
-void anonvm_thread_unregister(void);
+ANONVM_EXPORT void anonvm_destroy(struct anonvm *vm);
+ANONVM_EXPORT int anonvm_thread_register(void);
+ANONVM_EXPORT void anonvm_thread_unregister(void);
 
 /* Processes. */
-int anonvm_mm_new(struct anonvm *vm, struct anonvm_mm **out);
-int anonvm_fork(struct anonvm_mm *parent, struct anonvm_mm **child);
-void anonvm_exit(struct anonvm_mm *mm);
+ANONVM_EXPORT int anonvm_mm_new(struct anonvm *vm, struct anonvm_mm **out);
+ANONVM_EXPORT int anonvm_fork(struct anonvm_mm *parent, struct anonvm_mm **child);
+ANONVM_EXPORT void anonvm_exit(struct anonvm_mm *mm);
 
 /* Memory system calls. Lengths are in bytes, as in the system calls. */
 #define ANONVM_PROT_READ 0x1
@@ -96,13 +107,16 @@ void anonvm_exit(struct anonvm_mm *mm);
 #define ANONVM_MADV_COLD 20
 #define ANONVM_MADV_PAGEOUT 21
 
-int anonvm_mmap(struct anonvm_mm *mm, unsigned long addr, unsigned long len, int prot, int flags,
-		unsigned long *addrp);
-int anonvm_munmap(struct anonvm_mm *mm, unsigned long addr, unsigned long len);
-int anonvm_mprotect(struct anonvm_mm *mm, unsigned long addr, unsigned long len, int prot);
-int anonvm_mremap(struct anonvm_mm *mm, unsigned long old_addr, unsigned long old_len,
-		  unsigned long new_len, int flags, unsigned long new_addr, unsigned long *addrp);
-int anonvm_madvise(struct anonvm_mm *mm, unsigned long addr, unsigned long len, int advice);
+ANONVM_EXPORT int anonvm_mmap(struct anonvm_mm *mm, unsigned long addr, unsigned long len, int prot,
+			      int flags, unsigned long *addrp);
+ANONVM_EXPORT int anonvm_munmap(struct anonvm_mm *mm, unsigned long addr, unsigned long len);
+ANONVM_EXPORT int anonvm_mprotect(struct anonvm_mm *mm, unsigned long addr, unsigned long len,
+				  int prot);
+ANONVM_EXPORT int anonvm_mremap(struct anonvm_mm *mm, unsigned long old_addr, unsigned long old_len,
+				unsigned long new_len, int flags, unsigned long new_addr,
+				unsigned long *addrp);
+ANONVM_EXPORT int anonvm_madvise(struct anonvm_mm *mm, unsigned long addr, unsigned long len,
+				 int advice);
 
 /*
  * User accesses through the modelled MMU: faults are taken as the hardware would raise them.
@@ -110,10 +124,10 @@ int anonvm_madvise(struct anonvm_mm *mm, unsigned long addr, unsigned long len, 
  * object); *fault_addr (if not NULL) is then the faulting address, and every byte before it
  * was accessed. -ENOMEM: the fault ran out of memory.
  */
-int anonvm_write(struct anonvm_mm *mm, unsigned long addr, const void *buf, size_t len,
-		 unsigned long *fault_addr);
-int anonvm_read(struct anonvm_mm *mm, unsigned long addr, void *buf, size_t len,
-		unsigned long *fault_addr);
+ANONVM_EXPORT int anonvm_write(struct anonvm_mm *mm, unsigned long addr, const void *buf,
+			       size_t len, unsigned long *fault_addr);
+ANONVM_EXPORT int anonvm_read(struct anonvm_mm *mm, unsigned long addr, void *buf, size_t len,
+			      unsigned long *fault_addr);
 
 /* Inspection (a stable view for dumps and tools). */
 struct anonvm_vma_info {
@@ -126,7 +140,8 @@ struct anonvm_vma_info {
 };
 
 /* The first VMA that ends above addr: 0, or -ENOENT when there is none. */
-int anonvm_vma_next(struct anonvm_mm *mm, unsigned long addr, struct anonvm_vma_info *info);
+ANONVM_EXPORT int anonvm_vma_next(struct anonvm_mm *mm, unsigned long addr,
+				  struct anonvm_vma_info *info);
 
 enum anonvm_page_kind {
 	ANONVM_PAGE_NONE = 0, /* nothing present */
@@ -145,7 +160,8 @@ struct anonvm_page_info {
 	const void *data;       /* the frame's 4096 bytes, NULL in metadata-only mode */
 };
 
-int anonvm_page_query(struct anonvm_mm *mm, unsigned long addr, struct anonvm_page_info *info);
+ANONVM_EXPORT int anonvm_page_query(struct anonvm_mm *mm, unsigned long addr,
+				    struct anonvm_page_info *info);
 
 /*
  * The reverse-map walk of reclaim's referenced check (folio_referenced) on the anonymous page
@@ -159,7 +175,8 @@ struct anonvm_referenced {
 	unsigned long vmas_visited; /* VMAs the walk looked at */
 	unsigned long ptes_probed;  /* PTEs it read */
 };
-int anonvm_page_referenced(struct anonvm_mm *mm, unsigned long addr, struct anonvm_referenced *r);
+ANONVM_EXPORT int anonvm_page_referenced(struct anonvm_mm *mm, unsigned long addr,
+					 struct anonvm_referenced *r);
 
 /* Debugging. */
 /*
@@ -167,24 +184,24 @@ int anonvm_page_referenced(struct anonvm_mm *mm, unsigned long addr, struct anon
  * The machine must be quiescent (no call in flight). `anonvm run --validate` runs it after
  * every command of a script.
  */
-int anonvm_check(struct anonvm *vm, FILE *out);
-void anonvm_stats_print(struct anonvm *vm, FILE *out);
-int anonvm_dot(struct anonvm *vm, FILE *out);
+ANONVM_EXPORT int anonvm_check(struct anonvm *vm, FILE *out);
+ANONVM_EXPORT void anonvm_stats_print(struct anonvm *vm, FILE *out);
+ANONVM_EXPORT int anonvm_dot(struct anonvm *vm, FILE *out);
 
 /*
  * Allocation seam: the nth allocation from now fails (n >= 1), once; 0 disables.
  * anonvm_fail_fired: whether that failure has happened since the last anonvm_fail_nth.
  */
-void anonvm_fail_nth(long n);
-bool anonvm_fail_fired(void);
+ANONVM_EXPORT void anonvm_fail_nth(long n);
+ANONVM_EXPORT bool anonvm_fail_fired(void);
 
 /* Live objects of every kind, summed over all machines of this program. */
 struct anonvm_live {
 	long mm, vma, maple_node, anon_vma, avc, folio, pgtable, shmem, other;
 };
-void anonvm_live_objects(struct anonvm_live *live);
+ANONVM_EXPORT void anonvm_live_objects(struct anonvm_live *live);
 /* Waits until every object freed after an RCU grace period is freed. */
-void anonvm_quiesce(void);
+ANONVM_EXPORT void anonvm_quiesce(void);
 
 #ifdef __cplusplus
 }
