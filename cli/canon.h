@@ -49,7 +49,7 @@ void canon_print_error(FILE *out, int line, const char *proc, const char *cmd, i
 /*
  * "!! LINE P CMD: SIGNAL ADDR": SIGSEGV as SCRIPT.md says; SIGBUS (an access past the end of
  * a shared mapping's object, after mremap grew the mapping) in the same form (an extension,
- * docs/SCRIPT-EXTENSIONS.md).
+ * docs/language.md).
  */
 void canon_print_signal(FILE *out, int line, const char *proc, const char *cmd, const char *sig,
 			unsigned long addr);
