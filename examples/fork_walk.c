@@ -15,7 +15,7 @@ static void walk(const char *who, struct anonvm_mm *mm, unsigned long addr)
 
 	if (anonvm_page_query(mm, addr, &p) || anonvm_page_referenced(mm, addr, &r))
 		return;
-	printf("%-6s frame %lu map=%u: the walk visited %lu VMAs, probed %lu PTEs\n", who, p.frame,
+	printf("%-6s frame %lu map=%u  walk: VMAs visited %lu, PTEs probed %lu\n", who, p.frame,
 	       p.mapcount, r.vmas_visited, r.ptes_probed);
 }
 
