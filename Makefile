@@ -1,69 +1,98 @@
-# anonvm: the two commands of the README.
-#   make demo   install what is missing, build, run the demo
-#   make check  install what is missing, build, run every test: the debug build (with the
-#               fault-injection sweeps and the live-kernel comparison), the release build
-#               (it must compile with -Werror; scenarios and cli tests), then the unit tests
-#               and scenarios again under ASan+UBSan, and the unit tests (the concurrent
-#               ones among them) under TSan
+# anonvm: the two commands of the README, and install.
+#   make demo     install what is missing, build, run the demo
+#   make check    install what is missing, build, run every test: the debug build (with the
+#                 fault-injection sweeps, the installed-library test and the live-kernel
+#                 comparison), the release build (it must compile with -Werror; scenarios and
+#                 cli tests), then the unit tests and scenarios again under ASan+UBSan, and
+#                 the unit tests (the concurrent ones among them) under TSan. The last line
+#                 is 'N passed, N failed' over every build.
+#   make install  build the release build and install it under PREFIX (/usr/local); DESTDIR
+#                 is honoured
+# Quiet by default: build and test output go to make-build.log and make-check.log in each
+# build directory (and meson's own logs in its meson-logs/); V=1 shows all of it.
 BUILD ?= build
+RELEASE_BUILD ?= build-release
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
-RELEASE_BUILD ?= build-release
 MESON_OPTS ?=
+PREFIX ?= /usr/local
+DESTDIR ?=
+V ?= 0
 
-.PHONY: all deps build build-asan build-tsan build-release demo check check-debug check-asan check-tsan \
-	check-release clean
+# Each build: its directory, its meson setup options, the test suites it runs (all when
+# empty), the environment of its tests.
+BUILDS = debug release asan tsan
+debug_DIR = $(BUILD)
+debug_SETUP = $(MESON_OPTS)
+release_DIR = $(RELEASE_BUILD)
+release_SETUP = -Dbuildtype=release -Dkernel_tests=false --prefix=$(PREFIX)
+release_SUITES = scenario cli
+asan_DIR = $(ASAN_BUILD)
+asan_SETUP = -Db_sanitize=address,undefined -Dc_args=-fno-sanitize-recover=all \
+	-Dkernel_tests=false -Db_lundef=false
+asan_SUITES = unit scenario cli examples fuzz
+tsan_DIR = $(TSAN_BUILD)
+tsan_SETUP = -Db_sanitize=thread -Dkernel_tests=false -Db_lundef=false
+tsan_SUITES = unit
+tsan_ENV = TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp halt_on_error=1"
+
+# $(call to_log,FILE), appended to a command: its output goes to FILE (unless V=1); when it
+# fails, the end of FILE is shown.
+ifeq ($(V),1)
+to_log =
+else
+to_log = >>$(1) 2>&1 || { st=$$?; echo "anonvm: failed; the end of $(1):"; tail -n 30 $(1); \
+	exit $$st; }
+endif
+
+.PHONY: all deps build demo check summary install clean $(BUILDS:%=build-%) $(BUILDS:%=check-%)
 
 all: build
 
 deps:
 	@scripts/install-deps.sh
 
-build: deps
-	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD) $(MESON_OPTS)
-	meson setup --reconfigure $(BUILD) $(MESON_OPTS) >/dev/null
-	ninja -C $(BUILD)
+build: build-debug
 
-build-asan: deps
-	@[ -f $(ASAN_BUILD)/build.ninja ] || meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined \
-		-Dc_args=-fno-sanitize-recover=all -Dkernel_tests=false -Db_lundef=false
-	meson setup --reconfigure $(ASAN_BUILD) >/dev/null
-	ninja -C $(ASAN_BUILD)
+# build-NAME: set up (or reconfigure, so that changed options apply) and compile.
+define build_rules
+build-$(1): deps
+	@mkdir -p $$($(1)_DIR) && : >$$($(1)_DIR)/make-build.log
+	@echo "anonvm: building $$($(1)_DIR) (log: $$($(1)_DIR)/make-build.log)"
+	@[ -f $$($(1)_DIR)/build.ninja ] || meson setup $$($(1)_DIR) $$($(1)_SETUP) \
+		$$(call to_log,$$($(1)_DIR)/make-build.log)
+	@meson setup --reconfigure $$($(1)_DIR) $$($(1)_SETUP) \
+		$$(call to_log,$$($(1)_DIR)/make-build.log)
+	@ninja -C $$($(1)_DIR) $$(call to_log,$$($(1)_DIR)/make-build.log)
 
-build-tsan: deps
-	@[ -f $(TSAN_BUILD)/build.ninja ] || meson setup $(TSAN_BUILD) -Db_sanitize=thread \
-		-Dkernel_tests=false -Db_lundef=false
-	meson setup --reconfigure $(TSAN_BUILD) >/dev/null
-	ninja -C $(TSAN_BUILD)
-
-# The release build (no self-checks, -O3, -Werror): it must compile, and its scenarios pass.
-build-release: deps
-	@[ -f $(RELEASE_BUILD)/build.ninja ] || meson setup $(RELEASE_BUILD) -Dbuildtype=release \
-		-Dkernel_tests=false
-	meson setup --reconfigure $(RELEASE_BUILD) >/dev/null
-	ninja -C $(RELEASE_BUILD)
+check-$(1): build-$(1)
+	@rm -f $$($(1)_DIR)/meson-logs/testlog.json
+	@echo "anonvm: testing $$($(1)_DIR) (log: $$($(1)_DIR)/make-check.log)"
+	@$$($(1)_ENV) meson test -C $$($(1)_DIR) --print-errorlogs --num-processes 2 \
+		$$(addprefix --suite ,$$($(1)_SUITES)) \
+		$$(if $$(filter 1,$$(V)),,>$$($(1)_DIR)/make-check.log 2>&1)
+endef
+$(foreach b,$(BUILDS),$(eval $(call build_rules,$(b))))
 
 demo: build
-	$(BUILD)/cli/anonvm run examples/demo.avs
+	@$(BUILD)/cli/anonvm run examples/demo.avs
 
-check-debug: build
-	meson test -C $(BUILD) --print-errorlogs --num-processes 2
-
-check-asan: build-asan
-	meson test -C $(ASAN_BUILD) --print-errorlogs --num-processes 2 --suite unit --suite scenario --suite cli --suite examples --suite fuzz
-
-check-tsan: build-tsan
-	TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp halt_on_error=1" \
-		meson test -C $(TSAN_BUILD) --print-errorlogs --num-processes 2 --suite unit
-
-check-release: build-release
-	meson test -C $(RELEASE_BUILD) --print-errorlogs --num-processes 2 --suite scenario --suite cli
-
+# Every build's tests, whatever failed before; then one summary over all of them.
 check:
-	@status=0; $(MAKE) --no-print-directory check-debug || status=1; \
-	$(MAKE) --no-print-directory check-release || status=1; \
-	$(MAKE) --no-print-directory check-asan || status=1; \
-	$(MAKE) --no-print-directory check-tsan || status=1; exit $$status
+	@status=0; \
+	for b in $(BUILDS); do $(MAKE) --no-print-directory check-$$b || status=1; done; \
+	scripts/summary.py $(foreach b,$(BUILDS),$($(b)_DIR)) || status=1; \
+	exit $$status
+
+# The last line of check again, alone (after make's own message about a failed check).
+summary:
+	@scripts/summary.py --total $(foreach b,$(BUILDS),$($(b)_DIR)) || true
+
+install: build-release
+	@: >$(RELEASE_BUILD)/make-install.log
+	@meson install -C $(RELEASE_BUILD) --no-rebuild $(if $(DESTDIR),--destdir "$(DESTDIR)") \
+		$(call to_log,$(RELEASE_BUILD)/make-install.log)
+	@echo "anonvm: installed under $(DESTDIR)$(PREFIX) (list: $(RELEASE_BUILD)/meson-logs/install-log.txt)"
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(RELEASE_BUILD)
+	rm -rf $(foreach b,$(BUILDS),$($(b)_DIR))
