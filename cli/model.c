@@ -131,7 +131,7 @@ static int model_dot(struct model *m, const struct op *op)
 	if (!f) {
 		fprintf(m->o->err, "%s:%d: error: cannot write %s: %s\n", m->s->path, op->line,
 			op->path, strerror(errno));
-		return -EIO;
+		return 2; /* said: stop with status 2 */
 	}
 	ret = anonvm_dot(m->vm, f);
 	if (fclose(f) && !ret)
