@@ -36,11 +36,18 @@ tsan_SETUP = -Db_sanitize=thread -Dkernel_tests=false -Db_lundef=false
 tsan_SUITES = unit
 tsan_ENV = TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp halt_on_error=1"
 
+space := $(subst x, ,x)
+# Q hides a command unless V=1.
+Q = $(if $(filter 1,$(V)),,@)
+
 # $(call to_log,FILE), appended to a command: its output goes to FILE (unless V=1); when it
 # fails, the end of FILE is shown.
+# $(call log_note,FILE): where the output went, for a progress line.
 ifeq ($(V),1)
 to_log =
+log_note =
 else
+log_note = $(space)(log: $(1))
 to_log = >>$(1) 2>&1 || { st=$$?; echo "anonvm: failed; the end of $(1):"; tail -n 30 $(1); \
 	exit $$st; }
 endif
@@ -57,25 +64,25 @@ build: build-debug
 # build-NAME: set up (or reconfigure, so that changed options apply) and compile.
 define build_rules
 build-$(1): deps
-	@mkdir -p $$($(1)_DIR) && : >$$($(1)_DIR)/make-build.log
-	@echo "anonvm: building $$($(1)_DIR) (log: $$($(1)_DIR)/make-build.log)"
-	@[ -f $$($(1)_DIR)/build.ninja ] || meson setup $$($(1)_DIR) $$($(1)_SETUP) \
+	$$(Q)mkdir -p $$($(1)_DIR) && : >$$($(1)_DIR)/make-build.log
+	@echo "anonvm: building $$($(1)_DIR)$$(call log_note,$$($(1)_DIR)/make-build.log)"
+	$$(Q)[ -f $$($(1)_DIR)/build.ninja ] || meson setup $$($(1)_DIR) $$($(1)_SETUP) \
 		$$(call to_log,$$($(1)_DIR)/make-build.log)
-	@meson setup --reconfigure $$($(1)_DIR) $$($(1)_SETUP) \
+	$$(Q)meson setup --reconfigure $$($(1)_DIR) $$($(1)_SETUP) \
 		$$(call to_log,$$($(1)_DIR)/make-build.log)
-	@ninja -C $$($(1)_DIR) $$(call to_log,$$($(1)_DIR)/make-build.log)
+	$$(Q)ninja -C $$($(1)_DIR) $$(call to_log,$$($(1)_DIR)/make-build.log)
 
 check-$(1): build-$(1)
-	@rm -f $$($(1)_DIR)/meson-logs/testlog.json
-	@echo "anonvm: testing $$($(1)_DIR) (log: $$($(1)_DIR)/make-check.log)"
-	@$$($(1)_ENV) meson test -C $$($(1)_DIR) --print-errorlogs --num-processes 2 \
+	$$(Q)rm -f $$($(1)_DIR)/meson-logs/testlog.json
+	@echo "anonvm: testing $$($(1)_DIR)$$(call log_note,$$($(1)_DIR)/make-check.log)"
+	$$(Q)$$($(1)_ENV) meson test -C $$($(1)_DIR) --print-errorlogs --num-processes 2 \
 		$$(addprefix --suite ,$$($(1)_SUITES)) \
 		$$(if $$(filter 1,$$(V)),,>$$($(1)_DIR)/make-check.log 2>&1)
 endef
 $(foreach b,$(BUILDS),$(eval $(call build_rules,$(b))))
 
 demo: build
-	@$(BUILD)/cli/anonvm run examples/demo.avs
+	$(Q)$(BUILD)/cli/anonvm run examples/demo.avs
 
 # Every build's tests, whatever failed before; then one summary over all of them.
 check:
@@ -89,8 +96,8 @@ summary:
 	@scripts/summary.py --total $(foreach b,$(BUILDS),$($(b)_DIR)) || true
 
 install: build-release
-	@: >$(RELEASE_BUILD)/make-install.log
-	@meson install -C $(RELEASE_BUILD) --no-rebuild $(if $(DESTDIR),--destdir "$(DESTDIR)") \
+	$(Q): >$(RELEASE_BUILD)/make-install.log
+	$(Q)meson install -C $(RELEASE_BUILD) --no-rebuild $(if $(DESTDIR),--destdir "$(DESTDIR)") \
 		$(call to_log,$(RELEASE_BUILD)/make-install.log)
 	@echo "anonvm: installed under $(DESTDIR)$(PREFIX) (list: $(RELEASE_BUILD)/meson-logs/install-log.txt)"
 
