@@ -13,9 +13,13 @@
 
 #include "script.h"
 
+#include "anonvm/anonvm.h"
+
 struct run_opts {
 	FILE *out;
 	FILE *err;
+	enum anonvm_rmap_design design; /* model: the reverse-map design */
+	const char *dot_at_end; /* model: write the anon_vma graph here after the last command */
 	bool validate_each; /* model: run the validator after every command */
 	bool quiet;         /* no progress on err */
 	long fail_nth;      /* model: the nth allocation after the machine is made fails */

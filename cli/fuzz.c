@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * fuzz.c: `anonvm fuzz`: random scripts, each run on the model (in a child process, so that
- * a crash is a finding, not the end of the fuzzer) and, with --kernel, on the live kernel.
- * A mismatch, a validator failure or a model crash stops the run; the script is shrunk by
- * deleting lines while it still fails, and saved as a minimal .avs file.
+ * a crash is a finding, not the end of the fuzzer) and, with --kernel, on the live kernel;
+ * with --design D, on the model in design D and in linux, which must agree: every line for
+ * the chain ablations (noreuse, nointerval: Linux's merge rules), the page lines for legacy
+ * (2.6.33's merge rules differ). A mismatch, a validator failure or a model crash stops the
+ * run; the script is shrunk by deleting lines while it still fails, and saved as a minimal
+ * .avs file.
  *
  * The generator works in a small window of the arena so that operations collide: that is
  * where splits, merges and COW happen. It grows with the model: --layout restricts it to the
@@ -141,6 +144,8 @@ static void gen_line(struct gen *g)
 			g->live[p] = false;
 			g->nr_live--;
 		}
+	} else if (r < 97) {
+		fprintf(g->out, "P%d referenced 0x%lx %lu\n", p, addr, gen_len(g));
 	} else {
 		fputs("dump\n", g->out);
 	}
@@ -178,46 +183,108 @@ static char *gen_script(uint64_t seed, int nr_ops, bool layout_only)
 
 enum verdict { V_OK, V_FAIL, V_ERROR };
 
-/* Runs one script text; V_FAIL when the model fails or differs from the kernel. */
-static enum verdict try_text(const char *text, bool kernel, bool report)
+/* What a script is run on and compared with. */
+struct target {
+	bool kernel;                    /* the model (linux) against the live kernel */
+	enum anonvm_rmap_design design; /* not linux: the model in design against linux */
+};
+
+/* Legacy's merge rules are 2.6.33's: its layouts may part from linux's (rmap/legacy.c). */
+static bool design_merges_like_linux(enum anonvm_rmap_design design)
 {
-	struct script s;
-	char *model = NULL, *real = NULL;
-	int sm, sk = 0;
+	return design != ANONVM_RMAP_LEGACY;
+}
+
+/* The script with a dump after every command, so that two designs compare step by step. */
+static char *with_dumps(const char *text)
+{
+	char *out = NULL;
+	size_t len;
+	FILE *m = open_memstream(&out, &len);
+
+	if (!m)
+		return NULL;
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+
+		fprintf(m, "%.*s\n", (int)n, p);
+		if (n && *p != '#' && strncmp(p, "dump", 4))
+			fputs("dump\n", m);
+		p += n + (nl != NULL);
+	}
+	fclose(m);
+	return out;
+}
+
+/*
+ * Runs one script text; V_FAIL when a model run fails or the two outputs differ. Against
+ * the kernel: byte for byte. Against linux: step by step (a dump after every command), all
+ * of it for the designs with Linux's merge rules, and for legacy up to the first step where
+ * the layouts part (*diverged is then set).
+ */
+static enum verdict try_text(const char *text, const struct target *t, bool report,
+			     bool *diverged)
+{
+	bool other = t->design != ANONVM_RMAP_LINUX, equal;
+	char *model = NULL, *real = NULL, *stepped = NULL;
 	enum verdict v = V_OK;
+	struct script s;
+	int sm, sk = 0;
 	FILE *quiet = report ? stderr : fopen("/dev/null", "w");
 
+	*diverged = false;
+	if (other) {
+		stepped = with_dumps(text);
+		if (!stepped) {
+			v = V_ERROR;
+			goto out;
+		}
+		text = stepped;
+	}
 	if (script_parse_text("fuzz.avs", text, &s, quiet ? quiet : stderr)) {
 		v = V_ERROR;
 		goto out;
 	}
-	sm = run_model_isolated(&s, 0, NULL, &model, quiet ? quiet : stderr);
-	if (kernel && sm == 0)
-		sk = run_capture(&s, true, false, &real, quiet ? quiet : stderr);
+	sm = run_model_isolated(&s, t->design, 0, NULL, &model, quiet ? quiet : stderr);
+	if (t->kernel && sm == 0)
+		sk = run_capture(&s, true, false, ANONVM_RMAP_LINUX, &real, quiet ? quiet : stderr);
+	else if (other && sm == 0)
+		sk = run_model_isolated(&s, ANONVM_RMAP_LINUX, 0, NULL, &real,
+					quiet ? quiet : stderr);
 	script_free(&s);
-	if (sk == 2) {
+	if (t->kernel && sk == 2) {
 		v = V_ERROR;
-	} else if (sm != 0) {
+	} else if (sm != 0 || sk != 0) {
 		v = V_FAIL;
 		if (report)
-			printf("model failed (status %d%s)\n", sm, sm == 3 ? ": crashed" : "");
-	} else if (kernel && !outputs_equal(model, real)) {
-		v = V_FAIL;
-		if (report)
-			print_udiff(stdout, "model", model, "kernel", real);
+			printf("%s failed (status %d%s)\n", sm ? anonvm_design_name(t->design) : "linux",
+			       sm ? sm : sk, (sm ? sm : sk) == 3 ? ": crashed" : "");
+	} else if (t->kernel || other) {
+		if (design_merges_like_linux(t->design))
+			equal = outputs_equal(model, real, COMPARE_ALL);
+		else
+			equal = outputs_equal_until_layouts_part(model, real, diverged);
+		if (!equal) {
+			v = V_FAIL;
+			if (report)
+				print_udiff(stdout, anonvm_design_name(t->design), model,
+					    t->kernel ? "kernel" : "linux", real, COMPARE_ALL);
+		}
 	}
 out:
 	if (quiet && quiet != stderr)
 		fclose(quiet);
 	free(model);
 	free(real);
+	free(stepped);
 	return v;
 }
 
 /* Delete lines while the script still fails; returns the shrunk text. */
-static char *shrink(char *text, bool kernel)
+static char *shrink(char *text, const struct target *t)
 {
-	bool progress = true;
+	bool progress = true, diverged;
 
 	while (progress) {
 		int nr_lines = 0;
@@ -243,7 +310,7 @@ static char *shrink(char *text, bool kernel)
 				if (i != skip && lines[i])
 					fprintf(m, "%s\n", lines[i]);
 			fclose(m);
-			if (try_text(cand, kernel, false) == V_FAIL) {
+			if (try_text(cand, t, false, &diverged) == V_FAIL) {
 				free(lines[skip]);
 				lines[skip] = NULL;
 				progress = true;
@@ -268,12 +335,16 @@ static char *shrink(char *text, bool kernel)
 
 static void fuzz_usage(FILE *out)
 {
-	fputs("usage: anonvm fuzz [--kernel] [--seed S] [--count N] [--ops K] [--layout]\n"
-	      "                   [--out DIR] [--quiet]\n"
+	fputs("usage: anonvm fuzz [--kernel | --design D] [--seed S] [--count N] [--ops K]\n"
+	      "                   [--layout] [--out DIR] [--quiet]\n"
 	      "\n"
 	      "Generates N random scripts of about K commands (default 1 000 x 30) from seed S.\n"
 	      "Each runs on the model with the validator after every command; with --kernel it\n"
 	      "is also run on the live kernel and the canonical outputs must be identical.\n"
+	      "With --design D (noreuse, nointerval, legacy) it runs on the model in D and in\n"
+	      "linux, with a dump after every command: the outputs must be identical; for\n"
+	      "legacy, whose merge rules are 2.6.33's, up to the first command after which the\n"
+	      "VMA layouts differ (counted and reported as 'layouts parted').\n"
 	      "The first failing script is shrunk by deleting lines while it still fails and\n"
 	      "saved as DIR/fuzz-S-I.avs (DIR defaults to .; with '-' it is only printed).\n"
 	      "  --layout   only commands that change the layout (no write/read/populate)\n"
@@ -288,10 +359,12 @@ int cmd_fuzz(int argc, char **argv)
 		{ "count", required_argument, NULL, 'c' }, { "ops", required_argument, NULL, 'o' },
 		{ "layout", no_argument, NULL, 'l' },   { "out", required_argument, NULL, 'd' },
 		{ "quiet", no_argument, NULL, 'q' },    { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
+		{ "design", required_argument, NULL, 'D' }, { NULL, 0, NULL, 0 }
 	};
 	unsigned long seed = 1, count = 1000, ops = 30;
-	bool kernel = false, layout = false, quiet = false;
+	bool layout = false, quiet = false, diverged;
+	struct target t = { .design = ANONVM_RMAP_LINUX };
+	unsigned long parted = 0;
 	const char *dir = ".";
 	char *end;
 	int c;
@@ -299,7 +372,11 @@ int cmd_fuzz(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
-			kernel = true;
+			t.kernel = true;
+			break;
+		case 'D':
+			if (parse_design("anonvm fuzz", optarg, &t.design))
+				return 2;
 			break;
 		case 'l':
 			layout = true;
@@ -334,6 +411,11 @@ int cmd_fuzz(int argc, char **argv)
 		fuzz_usage(stderr);
 		return 2;
 	}
+	if (t.kernel && t.design != ANONVM_RMAP_LINUX) {
+		fprintf(stderr, "anonvm fuzz: --kernel compares linux with the kernel; --design D "
+				"compares D with linux: one or the other\n");
+		return 2;
+	}
 	for (unsigned long i = 0; i < count; i++) {
 		char *text = gen_script(seed * 1000003UL + i, (int)ops, layout);
 		enum verdict v;
@@ -342,7 +424,8 @@ int cmd_fuzz(int argc, char **argv)
 
 		if (!text)
 			return 2;
-		v = try_text(text, kernel, false);
+		v = try_text(text, &t, false, &diverged);
+		parted += diverged;
 		if (v == V_ERROR) {
 			fprintf(stderr, "anonvm fuzz: script %lu could not be run\n", i);
 			free(text);
@@ -355,11 +438,12 @@ int cmd_fuzz(int argc, char **argv)
 			continue;
 		}
 		fprintf(stderr, "fuzz: script %lu fails; shrinking...\n", i);
-		text = shrink(text, kernel);
+		text = shrink(text, &t);
 		snprintf(path, sizeof(path), "%s/fuzz-%lu-%lu.avs", dir, seed, i);
 		f = strcmp(dir, "-") ? fopen(path, "w") : NULL;
 		if (f) {
-			fprintf(f, "# anonvm fuzz --seed %lu: script %lu, shrunk\n%s", seed, i, text);
+			fprintf(f, "# anonvm fuzz --seed %lu --design %s%s: script %lu, shrunk\n%s", seed,
+				anonvm_design_name(t.design), t.kernel ? " --kernel" : "", i, text);
 			fclose(f);
 			printf("failure in script %lu, saved as %s:\n%s", i, path, text);
 		} else {
@@ -368,11 +452,16 @@ int cmd_fuzz(int argc, char **argv)
 					strerror(errno));
 			printf("failure in script %lu:\n%s", i, text);
 		}
-		try_text(text, kernel, true);
+		try_text(text, &t, true, &diverged);
 		free(text);
 		return 1;
 	}
-	printf("%lu scripts, %lu commands each, seed %lu%s: no failure\n", count, ops, seed,
-	       kernel ? ", compared with the kernel" : "");
+	printf("%lu scripts, %lu commands each, seed %lu, design %s%s: no failure\n", count, ops,
+	       seed, anonvm_design_name(t.design),
+	       t.kernel ? ", compared with the kernel" :
+	       t.design == ANONVM_RMAP_LINUX ? "" : ", compared with linux after every command");
+	if (!design_merges_like_linux(t.design))
+		printf("layouts parted (2.6.33's merge rules) in %lu scripts; each compared up to "
+		       "that command\n", parted);
 	return 0;
 }

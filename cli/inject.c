@@ -14,8 +14,8 @@
 #include "report.h"
 
 /* One script: 0 all runs clean, 1 a failure (reported), 2 the script is unusable. */
-static int sweep(struct report *r, const char *path, long step, unsigned long *runs,
-		 FILE *quiet)
+static int sweep(struct report *r, const char *path, enum anonvm_rmap_design design, long step,
+		 unsigned long *runs, FILE *quiet)
 {
 	FILE *detail = report_detail(r);
 	unsigned long first = *runs;
@@ -29,13 +29,13 @@ static int sweep(struct report *r, const char *path, long step, unsigned long *r
 	for (long n = 1;; n += step) {
 		bool injected = false;
 		char *out = NULL;
-		int st = run_model_isolated(&s, n, &injected, &out, quiet);
+		int st = run_model_isolated(&s, design, n, &injected, &out, quiet);
 
 		free(out);
 		(*runs)++;
 		if (st == 1 || st == 3) {
 			/* again, with the report */
-			run_model_isolated(&s, n, &injected, &out, detail);
+			run_model_isolated(&s, design, n, &injected, &out, detail);
 			free(out);
 			report_result(r, false, "%s: allocation %ld made to fail: %s", path, n,
 				      st == 3 ? "the model crashed"
@@ -58,13 +58,14 @@ static int sweep(struct report *r, const char *path, long step, unsigned long *r
 
 static void inject_usage(FILE *out)
 {
-	fputs("usage: anonvm inject [--step K] [--tap] SCRIPT...\n"
+	fputs("usage: anonvm inject [--design D] [--step K] [--tap] SCRIPT...\n"
 	      "\n"
 	      "Fault-injection sweep: runs each script on the model with its Nth allocation\n"
 	      "failing, for N = 1, 1+K, 1+2K ... (K defaults to 1) until a run makes fewer than N\n"
 	      "allocations. Every failure must be clean: an errno, the validator passing after\n"
 	      "every command, no leak, no crash. Ends with 'N passed, N failed' (per script).\n"
-	      "  --tap   print the results as TAP (a plan, one test point per script)\n"
+	      "  --design D  the model's reverse-map design (linux, noreuse, nointerval, legacy)\n"
+	      "  --tap       print the results as TAP (a plan, one test point per script)\n"
 	      "A SCRIPT '-' is read from standard input.\n"
 	      "exit: 0 every failure was clean, 1 one was not, 2 usage/parse error\n",
 	      out);
@@ -73,9 +74,11 @@ static void inject_usage(FILE *out)
 int cmd_inject(int argc, char **argv)
 {
 	static const struct option longopts[] = { { "step", required_argument, NULL, 's' },
+						  { "design", required_argument, NULL, 'd' },
 						  { "tap", no_argument, NULL, 't' },
 						  { "help", no_argument, NULL, 'h' },
 						  { NULL, 0, NULL, 0 } };
+	enum anonvm_rmap_design design = ANONVM_RMAP_LINUX;
 	unsigned long runs = 0;
 	int c, st = 0;
 	bool tap = false;
@@ -91,6 +94,9 @@ int cmd_inject(int argc, char **argv)
 				fprintf(stderr, "anonvm inject: bad step '%s'\n", optarg);
 				return 2;
 			}
+		} else if (c == 'd') {
+			if (parse_design("anonvm inject", optarg, &design))
+				return 2;
 		} else if (c == 't') {
 			tap = true;
 		} else if (c == 'h') {
@@ -113,7 +119,7 @@ int cmd_inject(int argc, char **argv)
 		return 2;
 	}
 	for (int i = optind; i < argc && st != 2; i++)
-		st = sweep(&r, argv[i], step, &runs, quiet);
+		st = sweep(&r, argv[i], design, step, &runs, quiet);
 	fclose(quiet);
 	report_note(&r, "inject: %lu runs", runs);
 	report_end(&r);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * main.c: the anonvm command: dispatches to the subcommands (run, diff, fuzz, inject) and
- * answers --help and --version itself.
+ * main.c: the anonvm command: dispatches to the subcommands (run, diff, fuzz, inject, dot,
+ * version) and answers --help and --version itself.
  * Exit status everywhere: 0 fine, 1 a check or comparison failed, 2 usage or input error.
  */
 #include <stdio.h>
@@ -21,6 +21,7 @@ static const struct {
 	{ "diff", cmd_diff, "run scripts on both and compare the canonical output byte for byte" },
 	{ "fuzz", cmd_fuzz, "generate random scripts and diff each against the kernel" },
 	{ "inject", cmd_inject, "fault-injection sweep: fail each allocation in turn" },
+	{ "dot", cmd_dot, "draw a script's reverse map (any design) with Graphviz" },
 	{ "version", cmd_version, "print the version (as --version does)" },
 };
 
@@ -34,7 +35,7 @@ static void usage(FILE *out)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-7s %s\n", commands[i].name, commands[i].summary);
 	fputs("\n'anonvm COMMAND --help' describes a command. Script language and dump: anonvm(1),\n"
-	      "SCRIPT.md.\n",
+	      "docs/language.md.\n",
 	      out);
 }
 

@@ -13,7 +13,7 @@
 
 #include "anonvm/anonvm.h"
 #include "canon.h"
-#include "exec.h"
+#include "cli.h"
 
 struct model {
 	const struct script *s;
@@ -112,31 +112,49 @@ static int model_access(struct model *m, const struct op *op)
 }
 
 /*
- * `dot FILE`; `dot -` writes to standard output after what the run printed so far, when the
- * output is not captured for a comparison (run_opts.dot_stdout), and nowhere otherwise.
+ * The anon_vma graph now, to path (open_graph_output: "-", .dot text, .png/.svg). Standard
+ * output gets it after what the run printed so far. 2 when it could not be written (said on
+ * err), else 0 or a negative errno.
  */
-static int model_dot(struct model *m, const struct op *op)
+static int model_dot(struct model *m, const char *path)
 {
-	bool to_stdout = !strcmp(op->path, "-");
-	FILE *f = to_stdout ? stdout : fopen(op->path, "w");
+	FILE *f;
 	int ret;
 
-	if (to_stdout) {
-		if (!m->o->dot_stdout)
-			return 0;
-		fflush(m->o->out);
-		ret = anonvm_dot(m->vm, stdout);
-		return fflush(stdout) && !ret ? -EIO : ret;
-	}
-	if (!f) {
-		fprintf(m->o->err, "%s:%d: error: cannot write %s: %s\n", m->s->path, op->line,
-			op->path, strerror(errno));
-		return 2; /* said: stop with status 2 */
-	}
+	fflush(m->o->out);
+	f = open_graph_output(path, m->o->err);
+	if (!f)
+		return 2;
 	ret = anonvm_dot(m->vm, f);
-	if (fclose(f) && !ret)
-		ret = -EIO;
+	if (close_graph_output(f, path, m->o->err) && !ret)
+		ret = 2;
 	return ret;
+}
+
+/*
+ * The referenced walk (folio_referenced) of each page of the range, as model-only lines:
+ * what it found and what it cost in the machine's design.
+ */
+static int model_referenced(struct model *m, const struct op *op)
+{
+	struct anonvm_mm *mm = m->procs[op->proc];
+
+	for (unsigned long i = 0; i < op->pages; i++) {
+		unsigned long addr = op->addr + i * ANONVM_PAGE_SIZE;
+		struct anonvm_referenced r;
+		int ret = anonvm_page_referenced(mm, addr, &r);
+
+		if (ret == -ENOENT) {
+			fprintf(m->o->out, "# %s referenced %012lx none\n", m->s->names[op->proc],
+				addr);
+			continue;
+		}
+		if (ret)
+			return ret;
+		fprintf(m->o->out, "# %s referenced %012lx young=%d vmas=%lu ptes=%lu\n",
+			m->s->names[op->proc], addr, r.referenced, r.vmas_visited, r.ptes_probed);
+	}
+	return 0;
 }
 
 /* Runs one op: 0, a negative errno for the `!!` line, or 1 / 2 to stop with that status. */
@@ -144,7 +162,7 @@ static int model_step(struct model *m, const struct op *op)
 {
 	struct anonvm_mm *mm = op->proc >= 0 ? m->procs[op->proc] : NULL;
 	unsigned long len = op->pages * ANONVM_PAGE_SIZE, addr;
-	int flags = 0;
+	int flags = 0, ret;
 
 	if (op->proc >= 0 && op->kind != OP_SPAWN && !mm) {
 		fprintf(m->o->err, "%s:%d: error: process %s was never created (its fork failed)\n",
@@ -153,7 +171,10 @@ static int model_step(struct model *m, const struct op *op)
 	}
 	switch (op->kind) {
 	case OP_SPAWN:
-		return anonvm_mm_new(m->vm, &m->procs[op->child]);
+		ret = anonvm_mm_new(m->vm, &m->procs[op->child]);
+		if (!ret)
+			anonvm_mm_set_name(m->procs[op->child], m->s->names[op->child]);
+		return ret;
 	case OP_MMAP:
 		flags = ANONVM_MAP_FIXED |
 			(op->flags & OPF_SHARED ? ANONVM_MAP_SHARED : ANONVM_MAP_PRIVATE) |
@@ -177,7 +198,10 @@ static int model_step(struct model *m, const struct op *op)
 	case OP_READ:
 		return model_access(m, op);
 	case OP_FORK:
-		return anonvm_fork(mm, &m->procs[op->child]);
+		ret = anonvm_fork(mm, &m->procs[op->child]);
+		if (!ret)
+			anonvm_mm_set_name(m->procs[op->child], m->s->names[op->child]);
+		return ret;
 	case OP_EXIT:
 		anonvm_exit(mm);
 		m->procs[op->proc] = NULL;
@@ -190,7 +214,12 @@ static int model_step(struct model *m, const struct op *op)
 		anonvm_stats_print(m->vm, m->o->out);
 		return 0;
 	case OP_DOT:
-		return model_dot(m, op);
+		/* `dot -` only where the output is the user's, not captured for a comparison */
+		if (!strcmp(op->path, "-") && !m->o->dot_stdout)
+			return 0;
+		return model_dot(m, op->path);
+	case OP_REFERENCED:
+		return model_referenced(m, op);
 	case OP_NR:
 		break;
 	}
@@ -222,6 +251,7 @@ int model_run(const struct script *s, const struct run_opts *o)
 	int status = 0, ret;
 
 	anonvm_config_default(&cfg);
+	cfg.design = o->design;
 	/* --no-validate turns the library's expensive self-checks off too */
 	if (!o->validate_each && cfg.debug_level > 1)
 		cfg.debug_level = 1;
@@ -260,6 +290,8 @@ int model_run(const struct script *s, const struct run_opts *o)
 			status = 1;
 		}
 	}
+	if (!status && o->dot_at_end && model_dot(&m, o->dot_at_end))
+		status = 2;
 	if (o->injected)
 		*o->injected = anonvm_fail_fired();
 	anonvm_fail_nth(0);

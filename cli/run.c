@@ -13,11 +13,12 @@
 #include "cli.h"
 #include "report.h"
 
-int run_capture(const struct script *s, bool kernel, bool validate_each, char **text, FILE *err)
+int run_capture(const struct script *s, bool kernel, bool validate_each,
+		enum anonvm_rmap_design design, char **text, FILE *err)
 {
 	size_t len;
 	FILE *out = open_memstream(text, &len);
-	struct run_opts o = { .err = err, .validate_each = validate_each };
+	struct run_opts o = { .err = err, .validate_each = validate_each, .design = design };
 	int status;
 
 	if (!out) {
@@ -33,8 +34,8 @@ int run_capture(const struct script *s, bool kernel, bool validate_each, char **
 
 #define INJECTED_BIT 0x10 /* in the child's exit status: the injected failure happened */
 
-int run_model_isolated(const struct script *s, long fail_nth, bool *injected, char **text,
-		       FILE *err)
+int run_model_isolated(const struct script *s, enum anonvm_rmap_design design, long fail_nth,
+		       bool *injected, char **text, FILE *err)
 {
 	int fds[2], wst;
 	size_t len;
@@ -55,7 +56,7 @@ int run_model_isolated(const struct script *s, long fail_nth, bool *injected, ch
 		bool fired = false;
 		char *out = NULL;
 		struct run_opts o = { .err = err, .validate_each = true, .fail_nth = fail_nth,
-				      .injected = &fired };
+				      .injected = &fired, .design = design };
 		FILE *w;
 		int st;
 
@@ -126,11 +127,11 @@ static char *read_file(const char *path, FILE *err)
  * its place), the kernel's once the run is over (its workers are forked processes, which
  * must not inherit unwritten output).
  */
-static int run_to_stdout(const struct script *s, bool kernel, bool validate)
+static int run_to_stdout(const struct script *s, bool kernel, bool validate,
+			 enum anonvm_rmap_design design)
 {
-	struct run_opts o = {
-		.out = stdout, .err = stderr, .validate_each = validate, .dot_stdout = true
-	};
+	struct run_opts o = { .out = stdout, .err = stderr, .validate_each = validate,
+			      .design = design, .dot_stdout = true };
 	char *text = NULL;
 	int st;
 
@@ -139,25 +140,40 @@ static int run_to_stdout(const struct script *s, bool kernel, bool validate)
 		fflush(stdout);
 		return st;
 	}
-	st = run_capture(s, true, validate, &text, stderr);
+	st = run_capture(s, true, validate, design, &text, stderr);
 	fputs(text ? text : "", stdout);
 	free(text);
 	return st;
 }
 
+int parse_design(const char *prog, const char *arg, enum anonvm_rmap_design *design)
+{
+	if (!anonvm_design_parse(arg, design))
+		return 0;
+	fprintf(stderr, "%s: unknown design '%s' (", prog, arg);
+	for (int d = 0; d < ANONVM_RMAP_NR; d++)
+		fprintf(stderr, "%s%s", d ? ", " : "", anonvm_design_name(d));
+	fputs(")\n", stderr);
+	return 2;
+}
+
 static void run_usage(FILE *out)
 {
-	fputs("usage: anonvm run [--kernel] [--validate|--no-validate] [--expect FILE] [--tap]\n"
-	      "                  SCRIPT...\n"
+	fputs("usage: anonvm run [--kernel] [--design D] [--validate|--no-validate]\n"
+	      "                  [--expect FILE [--pages-only]] [--tap] SCRIPT...\n"
 	      "\n"
-	      "Runs .avs scripts (anonvm(1), SCRIPT.md) and prints the canonical output.\n"
+	      "Runs .avs scripts (anonvm(1), docs/language.md) and prints the canonical output.\n"
 	      "  --kernel        run on the live Linux kernel (root; real processes and syscalls)\n"
 	      "                  instead of the model\n"
+	      "  --design D      the model's reverse-map design: linux (default), noreuse,\n"
+	      "                  nointerval or legacy\n"
 	      "  --validate      run the model's validator after every command and check for\n"
 	      "                  leaks at the end (default in debug builds)\n"
 	      "  --no-validate   do not\n"
 	      "  --expect FILE   compare the output with FILE (lines starting with '# ' ignored);\n"
 	      "                  print a unified diff and exit 1 when they differ (one SCRIPT)\n"
+	      "  --pages-only    with --expect: compare dump headers, page and '!!' lines only\n"
+	      "                  (a design whose merge rules differ from Linux 6.18's)\n"
 	      "  --tap           print TAP instead of the output: a plan, then one test point per\n"
 	      "                  SCRIPT (ok: it ran to the end, and matched FILE with --expect)\n"
 	      "With several SCRIPTs, each one's output starts with a model-only line '# SCRIPT'.\n"
@@ -166,9 +182,17 @@ static void run_usage(FILE *out)
 	      out);
 }
 
-/* One script, in TAP or --expect mode: run, compare, report. The exit status. */
-static int run_checked(const char *path, bool kernel, bool validate, const char *expect,
-		       const char *want, struct report *r)
+/* What run_checked compares a script's output with. */
+struct run_check {
+	bool kernel, validate;
+	enum anonvm_rmap_design design;
+	const char *expect; /* the file's name, for the diff */
+	const char *want;   /* its text; NULL: no comparison */
+	enum compare how;
+};
+
+/* One script, in TAP or --expect mode: run, compare, report (r NULL: no TAP). The status. */
+static int run_checked(const char *path, const struct run_check *c, struct report *r)
 {
 	FILE *detail = r ? report_detail(r) : stderr;
 	struct script s;
@@ -180,13 +204,14 @@ static int run_checked(const char *path, bool kernel, bool validate, const char 
 			report_result(r, false, "%s (parse error)", path);
 		return 2;
 	}
-	st = run_capture(&s, kernel, validate, &text, detail);
+	st = run_capture(&s, c->kernel, c->validate, c->design, &text, detail);
 	script_free(&s);
-	if (st == 0 && want && !outputs_equal(want, text)) {
-		print_udiff(r ? detail : stdout, expect, want, kernel ? "kernel" : "model", text);
+	if (st == 0 && c->want && !outputs_equal(c->want, text, c->how)) {
+		print_udiff(r ? detail : stdout, c->expect, c->want, c->kernel ? "kernel" : "model",
+			    text, c->how);
 		st = 1;
 	}
-	if (r && st && !(st == 1 && want))
+	if (r && st && !(st == 1 && c->want))
 		fprintf(detail, "exit status %d\n", st);
 	if (r)
 		report_result(r, st == 0, "%s", path);
@@ -199,28 +224,37 @@ int cmd_run(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "kernel", no_argument, NULL, 'k' },     { "validate", no_argument, NULL, 'v' },
 		{ "no-validate", no_argument, NULL, 'n' }, { "expect", required_argument, NULL, 'e' },
+		{ "design", required_argument, NULL, 'd' }, { "pages-only", no_argument, NULL, 'p' },
 		{ "tap", no_argument, NULL, 't' },        { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	bool kernel = false, validate = anonvm_debug_level() >= 2, tap = false;
-	const char *expect = NULL;
+	struct run_check c = { .validate = anonvm_debug_level() >= 2,
+			       .design = ANONVM_RMAP_LINUX, .how = COMPARE_ALL };
 	char *want = NULL;
 	struct report r;
-	int c, nr, status = 0;
+	int opt, nr, status = 0;
+	bool tap = false;
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (opt) {
 		case 'k':
-			kernel = true;
+			c.kernel = true;
 			break;
 		case 'v':
-			validate = true;
+			c.validate = true;
 			break;
 		case 'n':
-			validate = false;
+			c.validate = false;
 			break;
 		case 'e':
-			expect = optarg;
+			c.expect = optarg;
+			break;
+		case 'd':
+			if (parse_design("anonvm run", optarg, &c.design))
+				return 2;
+			break;
+		case 'p':
+			c.how = COMPARE_PAGES;
 			break;
 		case 't':
 			tap = true;
@@ -234,15 +268,15 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 	nr = argc - optind;
-	if (nr == 0 || (expect && nr != 1)) {
+	if (nr == 0 || (c.expect && nr != 1)) {
 		run_usage(stderr);
 		return 2;
 	}
-	if (expect && !strcmp(expect, "-") && !strcmp(argv[optind], "-")) {
+	if (c.expect && !strcmp(c.expect, "-") && !strcmp(argv[optind], "-")) {
 		fprintf(stderr, "anonvm run: the script and --expect cannot both be stdin ('-')\n");
 		return 2;
 	}
-	if (expect && !(want = read_file(expect, stderr)))
+	if (c.expect && !(c.want = want = read_file(c.expect, stderr)))
 		return 2;
 	if (tap && report_begin(&r, stdout, true, nr)) {
 		fprintf(stderr, "anonvm run: cannot make a temporary file\n");
@@ -253,14 +287,14 @@ int cmd_run(int argc, char **argv)
 		struct script s;
 		int st;
 
-		if (tap || expect) {
-			st = run_checked(argv[i], kernel, validate, expect, want, tap ? &r : NULL);
+		if (tap || c.expect) {
+			st = run_checked(argv[i], &c, tap ? &r : NULL);
 		} else {
 			if (nr > 1)
 				printf("# %s\n", argv[i]);
 			st = script_parse_file(argv[i], &s, stderr);
 			if (!st) {
-				st = run_to_stdout(&s, kernel, validate);
+				st = run_to_stdout(&s, c.kernel, c.validate, c.design);
 				script_free(&s);
 			}
 		}

@@ -30,7 +30,7 @@ static const char *const op_names[OP_NR] = {
 	[OP_MPROTECT] = "mprotect", [OP_MREMAP] = "mremap", [OP_MADVISE] = "madvise",
 	[OP_WRITE] = "write",   [OP_READ] = "read",       [OP_FORK] = "fork",
 	[OP_EXIT] = "exit",     [OP_DUMP] = "dump",       [OP_CHECK] = "check",
-	[OP_STATS] = "stats",   [OP_DOT] = "dot",
+	[OP_STATS] = "stats",   [OP_DOT] = "dot",        [OP_REFERENCED] = "referenced",
 };
 
 const char *op_name(enum op_kind kind)
@@ -262,6 +262,14 @@ static int parse_proc_command(struct parser *p, struct op *op)
 				return perr(p, "value %s is too large", w[4]);
 			op->value = (unsigned int)v;
 		}
+		return 0;
+	}
+	if (!strcmp(cmd, "referenced")) {
+		op->kind = OP_REFERENCED;
+		if ((ret = want_words(p, 4, 4, "P referenced ADDR N")) ||
+		    (ret = parse_addr(p, w[2], "address", &op->addr)) ||
+		    (ret = parse_pages(p, w[3], "length", op->addr, &op->pages)))
+			return ret;
 		return 0;
 	}
 	if (!strcmp(cmd, "mprotect")) {
@@ -523,6 +531,7 @@ void script_print(const struct script *s, FILE *out)
 			break;
 		case OP_MUNMAP:
 		case OP_READ:
+		case OP_REFERENCED:
 			fprintf(out, " 0x%lx %lu", op->addr, op->pages);
 			break;
 		case OP_WRITE:

@@ -32,6 +32,7 @@ enum op_kind {
 	OP_CHECK, /* model only */
 	OP_STATS, /* model only */
 	OP_DOT,   /* model only */
+	OP_REFERENCED, /* model only: P referenced ADDR N, the rmap walk of each page */
 	OP_NR
 };
 

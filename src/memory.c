@@ -816,9 +816,7 @@ int anonvm_page_referenced(struct anonvm_mm *handle, unsigned long addr,
 			   struct anonvm_referenced *r)
 {
 	struct mm_struct *mm = mm_of(handle);
-	struct vm_stats *st = &mm->vm->stats;
-	unsigned long vmas = atomic_load(&st->rmap_vmas_visited);
-	unsigned long probed = atomic_load(&st->rmap_ptes_probed);
+	struct rmap_walk_cost cost = { 0 };
 	struct folio_walk fw;
 	struct folio *folio;
 
@@ -835,12 +833,11 @@ int anonvm_page_referenced(struct anonvm_mm *handle, unsigned long addr,
 	if (!folio)
 		return -ENOENT;
 	folio_lock(folio);
-	r->referenced = folio_referenced(folio, &r->vm_flags);
+	r->referenced = folio_referenced(folio, &r->vm_flags, &cost);
 	folio_unlock(folio);
 	folio_put(mm->vm->ram, folio);
-	/* what this walk cost (exact while no other walk runs at the same time) */
-	r->vmas_visited = atomic_load(&st->rmap_vmas_visited) - vmas;
-	r->ptes_probed = atomic_load(&st->rmap_ptes_probed) - probed;
+	r->vmas_visited = cost.vmas_visited;
+	r->ptes_probed = cost.ptes_probed;
 	return 0;
 }
 

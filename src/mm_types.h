@@ -7,7 +7,7 @@
  * write; "vma W" = the VMA write-locked (vma_start_write) as well; "root rwsem" = the
  * anon_vma root's rwsem; "ptl" = the page-table lock.
  *
- * Ownership: vma.c / mmap.c own mm_struct and vm_area_struct; rmap.c owns anon_vma and the
+ * Ownership: vma.c / mmap.c own mm_struct and vm_area_struct; rmap/ owns anon_vma and the
  * anon_vma_chain (rmap.h); memory.c / phys.c own folios and page tables (memory.h).
  */
 #ifndef ANONVM_MM_TYPES_H
@@ -90,8 +90,14 @@ struct vm_area_struct {
 	 * changed otherwise under mmap_lock W + vma W.
 	 */
 	struct anon_vma *anon_vma;
-	/* anon_vma_chain.same_vma nodes; mmap_lock W, or mmap_lock R + page_table_lock */
-	struct list_head anon_vma_chain;
+	/* Empty (initialised) while vma->anon_vma is NULL; which one is in use is the design's. */
+	union {
+		/* chain designs: anon_vma_chain.same_vma nodes; mmap_lock W, or mmap_lock R +
+		 * page_table_lock */
+		struct list_head anon_vma_chain;
+		/* legacy: the node on anon_vma->head; mmap_lock + the anon_vma's rwsem W */
+		struct list_head anon_vma_node;
+	};
 
 	/* Per-VMA lock (KERNEL-SEMANTICS.md §5). */
 	struct rw_semaphore vm_lock;
@@ -115,6 +121,7 @@ struct mm_struct {
 	struct anonvm *vm;          /* the machine */
 	struct list_head mmlist;    /* in vm->mms; vm->mms_lock */
 	unsigned long id;           /* creation number, for reports */
+	char name[32];              /* for pictures and reports (anonvm_mm_set_name); fixed */
 	bool dying;                 /* exit_mmap has started */
 };
 
@@ -129,7 +136,7 @@ struct anonvm {
 	unsigned long max_map_count;
 	struct vm_stats stats;
 	spinlock_t anon_vmas_lock;
-	struct list_head anon_vmas; /* every live anon_vma (rmap.c); anon_vmas_lock */
+	struct list_head anon_vmas; /* every live anon_vma (rmap/rmap.c); anon_vmas_lock */
 };
 
 /*

@@ -79,6 +79,7 @@ void mm_register(struct mm_struct *mm)
 
 	spin_lock(&vm->mms_lock);
 	mm->id = vm->next_mm_id++;
+	snprintf(mm->name, sizeof(mm->name), "mm %lu", mm->id);
 	list_add_tail(&mm->mmlist, &vm->mms);
 	spin_unlock(&vm->mms_lock);
 }
@@ -88,6 +89,13 @@ void mm_unregister(struct mm_struct *mm)
 	spin_lock(&mm->vm->mms_lock);
 	list_del_init(&mm->mmlist);
 	spin_unlock(&mm->vm->mms_lock);
+}
+
+void anonvm_mm_set_name(struct anonvm_mm *handle, const char *name)
+{
+	struct mm_struct *mm = mm_of(handle);
+
+	snprintf(mm->name, sizeof(mm->name), "%s", name);
 }
 
 int anonvm_mm_new(struct anonvm *vm, struct anonvm_mm **out)

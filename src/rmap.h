@@ -1,11 +1,27 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The anonymous reverse map (KERNEL-SEMANTICS.md §1-§3): anon_vma, anon_vma_chain, and the
- * operations the VMA layer and the fault path call. The operations go through the machine's
- * rmap design (struct rmap_ops) so that other designs can plug in; these inline wrappers are
- * what callers use.
+ * The anonymous reverse map (docs/semantics.md §1-§3) as the rest of the model sees it: the
+ * anon_vma and anon_vma_chain objects, the operations the VMA layer and the fault path call,
+ * the folio side, and the rmap walk. Kernel counterpart: include/linux/rmap.h.
  *
- * Owner: rmap.c (the `linux` design), interval_tree.c (the AVC interval tree).
+ * Four designs sit behind one seam, struct rmap_ops, chosen per machine (vm->rmap):
+ *
+ *   linux       Linux 6.18: anon_vma_chain, the interval tree, anon_vma reuse at fork
+ *   noreuse     linux without reuse at fork (3.7 - 3.18): hierarchies grow in fork chains
+ *   nointerval  linux with a plain list instead of the interval tree (2.6.34 - 3.6): a walk
+ *               visits every VMA chained to the anon_vma, whatever its range
+ *   legacy      Linux 2.6.33: one anon_vma per fork family holding a list of every VMA of
+ *               the family (vma->anon_vma_node); no chains
+ *
+ * The first three are one set of chain algorithms (rmap/avc.c) parametrised by a reuse
+ * policy and an index (rmap/index.c: how an anon_vma finds its AVCs); legacy is its own
+ * (rmap/legacy.c). What does not depend on the design — anon_vma lifetime and locks, the
+ * folio side, finding a mergeable neighbour, locking a folio's anon_vma and walking — is
+ * rmap/rmap.c; the validators and pictures of each design are rmap/validate.c and rmap/dot.c.
+ *
+ * The VMA layer knows no design: it calls the inline wrappers below, and asks
+ * vma_is_fork_child() where Linux's merge rules do (legacy answers false, which turns 6.18's
+ * rules into 2.6.33's `!a || !b || a == b`; see rmap/legacy.c).
  */
 #ifndef ANONVM_RMAP_H
 #define ANONVM_RMAP_H
@@ -32,37 +48,50 @@ struct anon_vma_rb_node {
 
 /*
  * struct anon_vma (§1.1). "root rwsem" = root->rwsem, the lock of the whole family.
- * Memory: freed through call_rcu (anon_vma_free), so an RCU reader that found it through
+ * Memory: freed through call_rcu (rmap.c), so an RCU reader that found it through
  * folio->mapping may still read it and take root->rwsem; it re-checks folio_mapped().
+ *
+ * legacy uses root = parent = self, refcount, rwsem and head (a list of VMAs); its counters
+ * stay 0.
  */
 struct anon_vma {
 	struct anon_vma *root;   /* oldest anon_vma of the fork family; self for a root; fixed */
 	struct rw_semaphore rwsem; /* only the root's is used */
 	/*
-	 * atomic: [tree not empty] + (a root: live anon_vmas beneath it) + temporary pins;
-	 * at 0 it is freed, then the root loses the reference this one held on it.
+	 * atomic: [something is linked here] + (a root: live anon_vmas beneath it) + temporary
+	 * pins; at 0 it is freed, then the root loses the reference this one held on it.
 	 */
 	atomic_int refcount;
-	/* anon_vmas with a non-empty tree whose parent this is, +1 for a root (I4); root rwsem W */
+	/* anon_vmas with a non-empty index whose parent this is, +1 for a root (I4); root rwsem W */
 	unsigned long num_children;
 	unsigned long num_active_vmas; /* VMAs whose vma->anon_vma this is (I3); root rwsem W */
 	struct anon_vma *parent; /* the parent VMA's anon_vma at fork; self for a root; fixed */
-	/* AVCs of the VMAs that may map folios pointing here; root rwsem */
-	struct anon_vma_rb_root rb_root;
+	/* What links here, by design; root rwsem. */
+	union {
+		struct anon_vma_rb_root rb_root; /* linux, noreuse: AVCs in the interval tree */
+		/* nointerval: AVCs (same_anon_vma), oldest first; legacy: VMAs (anon_vma_node) */
+		struct list_head head;
+	};
 	unsigned long id;        /* creation number, for reports and dot */
-	struct anonvm *vm;       /* the machine: stats and the registry below */
+	struct anonvm *vm;       /* the machine: stats, the design and the registry below */
 	struct list_head vm_node; /* in vm->anon_vmas from allocation to free; vm->anon_vmas_lock */
 	struct rcu_head rcu;
 };
 
-/* An edge between one VMA and one anon_vma of its ancestry (§1.2). */
+/* An edge between one VMA and one anon_vma of its ancestry (§1.2). Chain designs only. */
 struct anon_vma_chain {
 	struct vm_area_struct *vma;   /* fixed */
 	struct anon_vma *anon_vma;    /* fixed */
 	/* on vma->anon_vma_chain; the VMA's mmap_lock W, or mmap_lock R + page_table_lock */
 	struct list_head same_vma;
-	struct anon_vma_rb_node rb;   /* in anon_vma->rb_root; root rwsem */
-	unsigned long rb_subtree_last; /* interval_tree.c's augmentation; root rwsem */
+	/* in anon_vma's index; root rwsem */
+	union {
+		struct {
+			struct anon_vma_rb_node rb;    /* the interval tree */
+			unsigned long rb_subtree_last; /* interval_tree.c's augmentation */
+		};
+		struct list_head same_anon_vma; /* the list (nointerval) */
+	};
 };
 
 enum vma_operation {
@@ -72,7 +101,10 @@ enum vma_operation {
 	VMA_OP_FORK,
 };
 
-/* What an rmap walk calls for each VMA that may map the folio. */
+/*
+ * What an rmap walk calls for each VMA that may map the folio, and what it cost. The walk
+ * fills the counters of this walk alone: several walks may run at once.
+ */
 struct rmap_walk_control {
 	void *arg;
 	/* false stops the walk */
@@ -81,12 +113,51 @@ struct rmap_walk_control {
 	/* true stops the walk */
 	bool (*done)(struct folio *folio);
 	bool try_lock;   /* do not sleep on the anon_vma lock (reclaim) */
+	bool account;    /* add the cost to the machine's counters (not the validator's walks) */
 	bool contended;  /* out: try_lock failed */
+	/*
+	 * out: VMAs the walk looked at (what the design's index offered), and PTEs probed: the
+	 * VMAs among them whose range holds the folio's page, each passed to rmap_one, which
+	 * reads the one PTE that may map it there.
+	 */
+	unsigned long vmas_visited;
+	unsigned long ptes_probed;
 };
 
-/* One reverse-map design (DESIGN.md layer 6). */
+/*
+ * How an anon_vma of a chain design finds the AVCs of the VMAs that may map its folios
+ * (rmap/index.c). keyed: entries are ordered by their VMA's page range, so they must be
+ * taken out around a change of vm_start / vm_end / vm_pgoff and put back after.
+ * iter_first / iter_next: the AVCs whose range may overlap [first, last] (a list gives
+ * every AVC), NULL at the end. Root rwsem: W to change, R to iterate.
+ */
+struct anon_vma_index_ops {
+	const char *name;
+	bool keyed;
+	void (*init)(struct anon_vma *anon_vma);
+	void (*insert)(struct anon_vma_chain *avc, struct anon_vma *anon_vma);
+	void (*remove)(struct anon_vma_chain *avc, struct anon_vma *anon_vma);
+	bool (*empty)(const struct anon_vma *anon_vma);
+	struct anon_vma_chain *(*iter_first)(struct anon_vma *anon_vma, unsigned long first,
+					     unsigned long last);
+	struct anon_vma_chain *(*iter_next)(struct anon_vma_chain *avc, unsigned long first,
+					    unsigned long last);
+	/* debug: is avc in the index (O(log n) or O(n)); is the index well formed */
+	bool (*contains)(const struct anon_vma *anon_vma, const struct anon_vma_chain *avc);
+	bool (*validate)(const struct anon_vma *anon_vma, FILE *out);
+};
+
+extern const struct anon_vma_index_ops anon_vma_index_tree, anon_vma_index_list;
+
+/* One reverse-map design (DESIGN layer 6; rmap/). */
 struct rmap_ops {
 	const char *name;
+	enum anonvm_rmap_design design;
+	/* chain designs: the index of each anon_vma, and whether fork may reuse an anon_vma */
+	const struct anon_vma_index_ops *index;
+	bool reuse;
+
+	/* §2.1 - §2.4; the preconditions are those of the inline wrappers below */
 	int (*prepare)(struct vm_area_struct *vma);
 	int (*clone)(struct vm_area_struct *dst, struct vm_area_struct *src,
 		     enum vma_operation op);
@@ -95,12 +166,31 @@ struct rmap_ops {
 	/* around a change of vm_start / vm_end / vm_pgoff (under the anon_vma write lock) */
 	void (*pre_update)(struct vm_area_struct *vma);
 	void (*post_update)(struct vm_area_struct *vma);
-	int (*walk)(struct folio *folio, struct rmap_walk_control *rwc);
-	/* a VMA whose chain has more than its own anon_vma (vma_had_uncowed_parents) */
+	/* every VMA linked to anon_vma (locked for read by the caller) that may map folio,
+	 * each through rmap_walk_vma until it says stop */
+	void (*walk)(struct folio *folio, struct anon_vma *anon_vma, struct rmap_walk_control *rwc);
+	/* a VMA whose pages may point to anon_vmas older than its own (vma_had_uncowed_parents) */
 	bool (*is_fork_child)(const struct vm_area_struct *vma);
+	/* does a walk from anon_vma's folios reach vma (I1)? mmap_lock of vma's mm */
+	bool (*vma_reaches)(const struct vm_area_struct *vma, const struct anon_vma *anon_vma);
+	/* a new anon_vma's empty index; is anything still linked to it (it dies when not)? */
+	void (*anon_vma_init)(struct anon_vma *anon_vma);
+	bool (*anon_vma_in_use)(const struct anon_vma *anon_vma);
+
+	/*
+	 * Debug (rmap/validate.c, rmap/dot.c): the design's invariants for one VMA (its mm's
+	 * mmap_lock held; takes the anon_vma lock) and for the whole machine (quiescent);
+	 * true when they hold, else false with one line per violation on out (if not NULL).
+	 * dot: the design's objects as a Graphviz graph body.
+	 */
+	bool (*validate_vma)(struct vm_area_struct *vma, FILE *out);
+	bool (*validate)(struct anonvm *vm, FILE *out);
+	void (*dot)(struct anonvm *vm, FILE *out);
 };
 
-extern const struct rmap_ops rmap_linux_ops;
+extern const struct rmap_ops rmap_linux_ops, rmap_noreuse_ops, rmap_nointerval_ops,
+	rmap_legacy_ops;
+/* The ops of a design, or NULL for an unknown value. */
 const struct rmap_ops *rmap_design(enum anonvm_rmap_design design);
 
 static inline const struct rmap_ops *vma_rmap(const struct vm_area_struct *vma)
@@ -116,21 +206,29 @@ static inline int __must_check anon_vma_prepare(struct vm_area_struct *vma)
 	return vma_rmap(vma)->prepare(vma);
 }
 
-/* §2.2. Preconditions there. 0 or -ENOMEM (then dst->anon_vma is NULL and nothing changed). */
-static inline int __must_check
-anon_vma_clone(struct vm_area_struct *dst, struct vm_area_struct *src, enum vma_operation op)
+/*
+ * §2.2: dst, a new VMA (split, remap, fork) or an unfaulted one about to cover src's pages
+ * (merge), joins every anon_vma a walk from src's folios reaches. Preconditions there.
+ * 0 or -ENOMEM (then dst->anon_vma is NULL and nothing changed).
+ */
+static inline int __must_check anon_vma_clone(struct vm_area_struct *dst,
+					      struct vm_area_struct *src, enum vma_operation op)
 {
 	return vma_rmap(src)->clone(dst, src, op);
 }
 
-/* §2.3 */
-static inline int __must_check
-anon_vma_fork(struct vm_area_struct *vma, struct vm_area_struct *pvma)
+/* §2.3: the child's copy vma of pvma gets its anon_vma (or none if pvma has none). */
+static inline int __must_check anon_vma_fork(struct vm_area_struct *vma,
+					     struct vm_area_struct *pvma)
 {
-	return vma_rmap(pvma)->fork(vma, pvma);
+	int ret = vma_rmap(pvma)->fork(vma, pvma);
+
+	if (!ret && anonvm_debug_expensive(pvma->vm_mm->vm))
+		VM_BUG_ON(!vma_rmap(pvma)->validate_vma(vma, stderr));
+	return ret;
 }
 
-/* §2.4 */
+/* §2.4: vma leaves the reverse map (munmap, exit, removal by a merge). */
 static inline void unlink_anon_vmas(struct vm_area_struct *vma)
 {
 	vma_rmap(vma)->unlink(vma);
@@ -146,7 +244,7 @@ void anon_vma_unlock_write(struct anon_vma *anon_vma);
 void anon_vma_lock_read(struct anon_vma *anon_vma);
 void anon_vma_unlock_read(struct anon_vma *anon_vma);
 
-/* Reindex vma's AVCs around a change of its range or pgoff; anon_vma write lock held. */
+/* Reindex vma around a change of its range or pgoff; anon_vma write lock held. */
 static inline void anon_vma_interval_tree_pre_update_vma(struct vm_area_struct *vma)
 {
 	vma_rmap(vma)->pre_update(vma);
@@ -185,8 +283,7 @@ void folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma,
 void folio_add_anon_rmap_pte(struct folio *folio, struct vm_area_struct *vma,
 			     unsigned long address);
 int folio_try_dup_anon_rmap_pte(struct folio *folio, struct vm_area_struct *dst_vma,
-				struct vm_area_struct *src_vma, unsigned long address)
-	__must_check;
+				struct vm_area_struct *src_vma, unsigned long address) __must_check;
 void folio_add_file_rmap_pte(struct folio *folio, struct vm_area_struct *vma);
 void folio_remove_rmap_pte(struct folio *folio, struct vm_area_struct *vma);
 void folio_move_anon_rmap(struct folio *folio, struct vm_area_struct *vma);
@@ -195,18 +292,25 @@ void folio_move_anon_rmap(struct folio *folio, struct vm_area_struct *vma);
  * Walk every VMA that may map folio (folio locked); §3. 0 when walked (or nothing to walk:
  * the folio is not mapped); -EAGAIN when rwc->try_lock and the anon_vma lock was contended
  * (rwc->contended is set); -EOPNOTSUPP for a folio that is not anonymous (shmem folios are
- * not walked here).
+ * not walked here). The walk's cost is left in rwc, and added to the machine's counters (the
+ * `stats` command) when rwc->account asks.
  */
 int rmap_walk(struct folio *folio, struct rmap_walk_control *rwc);
+
+/* What one folio_referenced walk cost. */
+struct rmap_walk_cost {
+	unsigned long vmas_visited; /* as in struct rmap_walk_control */
+	unsigned long ptes_probed;
+};
 
 /*
  * folio_referenced (folio locked): walk the folio's mappings, test and clear each PTE's young
  * bit, and stop once every mapping (mapcount) was found or at a VM_LOCKED VMA. *vm_flags gets
  * the flags of every VMA where the folio was young, or VM_LOCKED when a locked VMA stopped
- * the walk. Returns the number of young PTEs, or -1 when the anon_vma lock was contended
- * (reclaim's try_lock). Counts rmap_ptes_probed and rmap_mappings_found.
+ * the walk; *cost (if not NULL) what the walk cost. Returns the number of young PTEs, or -1
+ * when the anon_vma lock was contended (reclaim's try_lock).
  */
-int folio_referenced(struct folio *folio, unsigned long *vm_flags);
+int folio_referenced(struct folio *folio, unsigned long *vm_flags, struct rmap_walk_cost *cost);
 
 /*
  * anon_vma references (§1.1): the holder of a reference may lock the anon_vma. The last
@@ -227,35 +331,28 @@ void put_anon_vma(struct anon_vma *anon_vma);
 struct anon_vma *folio_lock_anon_vma_read(struct folio *folio, struct rmap_walk_control *rwc);
 
 /*
- * The anon_vma of a compatible neighbour of vma (next first, then prev) whose chain is
- * singular (not a fork child), or NULL (§2.1). mmap_lock held.
+ * The anon_vma of a compatible neighbour of vma (next first, then prev) that is not a fork
+ * child, or NULL (§2.1). mmap_lock held.
  */
 struct anon_vma *find_mergeable_anon_vma(struct vm_area_struct *vma);
 
-/*
- * Validation of the `linux` design (KERNEL-SEMANTICS.md §2.9). Each returns true when
- * everything holds, else false with one line per violation on out (if not NULL).
- * Callers: the machine quiescent (no operation in flight), e.g. between script steps.
- *
- * anon_vma_validate_vma: the chain of one VMA: anon_vma NULL iff chain empty; I2 (each
- * AVC of the list is in its anon_vma's tree); I5 (one root; vma->anon_vma in the chain);
- * no anon_vma twice; the chain is closed under ->parent (chain = ancestry).
- *
- * anon_vma_validate: anon_vma_validate_vma for every VMA of every mm of vm (vm->mms, the
- * maple trees), then every live anon_vma against those VMAs: tree valid, I2 (each AVC of a
- * tree is on its VMA's list and its VMA is live), I3 num_active_vmas, I4 num_children (+1
- * for a root: its self link), I7 refcount >= (tree not empty) + fork-created anon_vmas
- * beneath it (for a root); root and parent live; no dead root left without a family.
- */
-bool anon_vma_validate_vma(struct vm_area_struct *vma, FILE *out);
-bool anon_vma_validate(struct anonvm *vm, FILE *out);
-/* Is anon_vma in vma's chain (an AVC links them)? mmap_lock held. */
-bool anon_vma_chain_has(const struct vm_area_struct *vma, const struct anon_vma *anon_vma);
+/* The design's whole-machine validation (quiescent machine); see struct rmap_ops. */
+static inline bool rmap_validate(struct anonvm *vm, FILE *out)
+{
+	return vm->rmap->validate(vm, out);
+}
+
+/* Does a walk from anon_vma's folios reach vma (I1)? */
+static inline bool vma_reaches_anon_vma(const struct vm_area_struct *vma,
+					const struct anon_vma *anon_vma)
+{
+	return vma_rmap(vma)->vma_reaches(vma, anon_vma);
+}
 
 /*
- * Graphviz picture of the anon_vma hierarchy of vm: anon_vmas with their counters, parent
- * edges, AVC edges to VMAs (labelled with mm id and range; bold to the VMA's primary
- * anon_vma). Machine quiescent. 0 or -EIO.
+ * Graphviz picture of the reverse map of vm in its design: processes (by name when they
+ * have one) with their VMAs, anon_vmas with their counters, parent edges, and the design's
+ * links (AVCs, or legacy's VMA list). Machine quiescent. 0 or -EIO.
  */
 int rmap_dot(struct anonvm *vm, FILE *out) __must_check;
 

@@ -24,6 +24,24 @@ void anonvm_config_default(struct anonvm_config *cfg)
 	cfg->debug_level = ANONVM_DEBUG;
 }
 
+const char *anonvm_design_name(enum anonvm_rmap_design design)
+{
+	const struct rmap_ops *ops = rmap_design(design);
+
+	return ops ? ops->name : NULL;
+}
+
+int anonvm_design_parse(const char *name, enum anonvm_rmap_design *design)
+{
+	for (int d = 0; d < ANONVM_RMAP_NR; d++) {
+		if (!strcmp(name, anonvm_design_name(d))) {
+			*design = d;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 int anonvm_debug_level(void)
 {
 	return ANONVM_DEBUG;
@@ -54,7 +72,8 @@ int anonvm_create(const struct anonvm_config *cfg, struct anonvm **out)
 	struct anonvm *vm;
 	int ret;
 
-	if (!cfg->ram_bytes || cfg->ram_bytes % ANONVM_PAGE_SIZE || !rmap_design(cfg->design))
+	if (!cfg->ram_bytes || cfg->ram_bytes % ANONVM_PAGE_SIZE || !rmap_design(cfg->design) ||
+	    cfg->debug_level < 0 || cfg->debug_level > 2)
 		return -EINVAL;
 	vm = av_alloc(AV_OBJ_OTHER, sizeof(*vm));
 	if (!vm)

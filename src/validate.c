@@ -4,17 +4,20 @@
  * and, in debug test runs, after every step. It checks, with the machine quiescent:
  *
  *   layout:  every mm's VMA tree and VMAs (mm_valid, vma.c);
- *   rmap:    I2-I5, I7 and the chains (anon_vma_validate, rmap.c);
+ *   rmap:    the design's own invariants (rmap_validate: rmap/validate.c);
  *   pages:   for every present PTE of every mm, inside a VMA:
- *            I1  anonymous folio F in VMA V: F's anon_vma is in V's chain and
+ *            I1  anonymous folio F in VMA V: a walk from F's anon_vma reaches V (the
+ *                design's vma_reaches: in V's chain, or V's anon_vma in legacy) and
  *                F.index == linear_page_index(V, addr);
  *            a shmem folio belongs to V's file at the same index; the zero page only in
  *            private VMAs, never writable; a writable anonymous PTE => PageAnonExclusive;
  *   frames:  for every live frame: mapcount == PTEs mapping it; refcount == mapcount
  *            (+1 in the shmem page cache or the swap cache); AnonExclusive => mapcount <= 1;
  *            no live frame that nothing maps or caches (a leak);
- *   walks:   for every mapped anonymous folio, rmap_walk finds exactly its mapcount PTEs,
- *            each once (rmap completeness).
+ *   walks:   for every mapped anonymous folio, the design's rmap_walk finds exactly the
+ *            PTEs that map it (their number is its mapcount), each once, and every VMA it
+ *            passes on is of the folio's fork family (rmap completeness). The walks are
+ *            the validator's: they are not counted in the machine's statistics.
  * A violation prints what and where, and the objects involved.
  *
  * Locks: each mm's mmap_lock is read-held while its page tables are walked; rmap walks take
@@ -41,14 +44,11 @@ struct vctx {
 
 static void report_vma(FILE *out, const struct vm_area_struct *vma)
 {
-	struct anon_vma_chain *avc;
+	const struct anon_vma *av = vma->anon_vma;
 
-	fprintf(out, "    vma %p mm %lu [%#lx, %#lx) flags %#lx pgoff %#lx file %p anon_vma %lu chain:",
+	fprintf(out, "    vma %p mm %lu [%#lx, %#lx) flags %#lx pgoff %#lx file %p anon_vma %lu root %lu\n",
 		(void *)vma, vma->vm_mm->id, vma->vm_start, vma->vm_end, vma->vm_flags,
-		vma->vm_pgoff, (void *)vma->vm_file, vma->anon_vma ? vma->anon_vma->id : 0);
-	list_for_each_entry(avc, &vma->anon_vma_chain, same_vma)
-		fprintf(out, " %lu", avc->anon_vma->id);
-	fputc('\n', out);
+		vma->vm_pgoff, (void *)vma->vm_file, av ? av->id : 0, av ? av->root->id : 0);
 }
 
 static void report_folio(FILE *out, const struct ram *ram, const struct folio *folio)
@@ -108,8 +108,8 @@ static int check_pte(unsigned long addr, pte_t pte, struct folio *folio, void *a
 	if (folio_test_anon(folio)) {
 		if (!vma_is_anonymous(vma))
 			violation(c, "mm %lu: anonymous folio at %#lx in a shared VMA", c->mm->id, addr);
-		else if (!anon_vma_chain_has(vma, folio_anon_vma(folio)))
-			violation(c, "I1: mm %lu: folio at %#lx: its anon_vma %lu is not in the VMA's chain",
+		else if (!vma_reaches_anon_vma(vma, folio_anon_vma(folio)))
+			violation(c, "I1: mm %lu: folio at %#lx: its anon_vma %lu does not reach the VMA",
 				  c->mm->id, addr, folio_anon_vma(folio)->id);
 		else if (folio->index != linear_page_index(vma, addr))
 			violation(c, "I1: mm %lu: folio at %#lx: index %#lx, linear_page_index %#lx",
@@ -146,6 +146,8 @@ static void check_page_tables(struct vctx *c)
 }
 
 struct walk_count {
+	struct anon_vma *root; /* the folio's family */
+	bool stranger;         /* a VMA of another family was passed on */
 	unsigned int found;
 	struct vm_area_struct *seen_vma[8];
 	unsigned long seen_addr[8];
@@ -157,6 +159,8 @@ static bool count_mapping(struct folio *folio, struct vm_area_struct *vma, unsig
 {
 	struct walk_count *w = arg;
 
+	if (!vma->anon_vma || vma->anon_vma->root != w->root)
+		w->stranger = true;
 	if (!page_vma_mapped(folio, vma, address))
 		return true;
 	for (unsigned int i = 0; i < w->found && i < 8; i++)
@@ -173,7 +177,7 @@ static bool count_mapping(struct folio *folio, struct vm_area_struct *vma, unsig
 /* rmap completeness: the walk from folio finds exactly the PTEs that map it. */
 static void check_walk(struct vctx *c, struct folio *folio)
 {
-	struct walk_count w = { 0 };
+	struct walk_count w = { .root = folio_anon_vma(folio)->root };
 	struct rmap_walk_control rwc = { .arg = &w, .rmap_one = count_mapping };
 	int mapcount = atomic_load(&folio->mapcount);
 
@@ -184,10 +188,11 @@ static void check_walk(struct vctx *c, struct folio *folio)
 	}
 	rmap_walk(folio, &rwc);
 	folio_unlock(folio);
-	if (w.found != (unsigned int)mapcount || w.duplicate) {
-		violation(c, "rmap: the walk from folio %lu found %u mappings%s, mapcount %d",
-			  folio_pfn(c->vm->ram, folio), w.found, w.duplicate ? " (a duplicate)" : "",
-			  mapcount);
+	if (w.found != (unsigned int)mapcount || w.duplicate || w.stranger) {
+		violation(c, "rmap: the %s walk from folio %lu found %u mappings%s%s, mapcount %d",
+			  c->vm->rmap->name, folio_pfn(c->vm->ram, folio), w.found,
+			  w.duplicate ? " (a duplicate)" : "",
+			  w.stranger ? " (a VMA of another family)" : "", mapcount);
 		report_folio(c->out, c->vm->ram, folio);
 	}
 }
@@ -235,7 +240,7 @@ static void validate_all(struct vctx *c)
 	list_for_each_entry(mm, &vm->mms, mmlist)
 		if (!mm_valid(mm, out))
 			c->ok = false;
-	if (!anon_vma_validate(vm, out))
+	if (!rmap_validate(vm, out))
 		c->ok = false;
 	c->nr_pfns = vm->ram->next_fresh;
 	c->ptes = calloc(c->nr_pfns ? c->nr_pfns : 1, sizeof(*c->ptes));
@@ -249,22 +254,10 @@ static void validate_all(struct vctx *c)
 	free(c->ptes);
 }
 
-/* The validator's own rmap walks are not the workload's: the counters are left as found. */
-static void stats_copy(struct vm_stats *dst, struct vm_stats *src)
-{
-#define COPY_STAT(name) atomic_store(&dst->name, atomic_load(&src->name));
-	VM_STAT_ITEMS(COPY_STAT)
-#undef COPY_STAT
-}
-
 bool validate_machine(struct anonvm *vm, FILE *out)
 {
 	struct vctx c = { .vm = vm, .out = out, .ok = true };
-	struct vm_stats saved;
 
-	stats_copy(&saved, &vm->stats);
 	validate_all(&c);
-	stats_copy(&vm->stats, &saved);
 	return c.ok;
 }
-

@@ -9,7 +9,8 @@
  *                           V.vm_start < V.vm_end, both page aligned; V.vm_mm == mm;
  *   VMAs are ascending and disjoint: V(i).vm_end <= V(i+1).vm_start;
  *   mm->map_count == number of VMAs in the tree;
- *   V.anon_vma == NULL  <=>  V's anon_vma_chain is empty, and V.anon_vma is on V's chain.
+ *   and what the rmap design says of each VMA (its validate_vma: for the chain designs,
+ *   V.anon_vma == NULL <=> V's anon_vma_chain is empty, V.anon_vma is on V's chain, ...).
  * A merge keeps the pages' rmap reachable: a VMA that takes over a range from a faulted VMA
  * first gets its anon_vma and chain (dup_anon_vma); a removed VMA is unlinked from its
  * anon_vmas only after the survivor covers its range (§2.5). A split gives both halves the
@@ -769,22 +770,8 @@ out_free_vma:
 		ok = false;                                                                        \
 	} while (0)
 
-/* The chain invariant of one VMA (designs that keep one chain per VMA). */
-static bool vma_chain_valid(struct vm_area_struct *vma)
-{
-	struct anon_vma_chain *avc;
-
-	if (!vma->anon_vma)
-		return list_empty(&vma->anon_vma_chain);
-	list_for_each_entry (avc, &vma->anon_vma_chain, same_vma)
-		if (avc->anon_vma == vma->anon_vma)
-			return true;
-	return false;
-}
-
 bool mm_valid(struct mm_struct *mm, FILE *out)
 {
-	bool chains = mm->vm->cfg.design != ANONVM_RMAP_LEGACY;
 	MA_STATE(mas, &mm->mm_mt, 0, 0);
 	unsigned long index = 0, prev_end = 0;
 	struct vm_area_struct *vma;
@@ -810,10 +797,9 @@ bool mm_valid(struct mm_struct *mm, FILE *out)
 			if (vma->vm_mm != mm)
 				mm_bad(out, ok, "mm %lu: vma %lx-%lx belongs to another mm\n",
 				       mm->id, vma->vm_start, vma->vm_end);
-			if (chains && !vma_chain_valid(vma))
-				mm_bad(out, ok,
-				       "mm %lu: vma %lx-%lx anon_vma %p not on its chain\n", mm->id,
-				       vma->vm_start, vma->vm_end, (void *)vma->anon_vma);
+			/* the design's view of the VMA: its chain or its list */
+			if (!vma_rmap(vma)->validate_vma(vma, out))
+				ok = false;
 			prev_end = vma->vm_end;
 		}
 		if (mas.last == ULONG_MAX)

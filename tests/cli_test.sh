@@ -22,7 +22,7 @@ check() { # check NAME EXPECTED_STATUS PATTERN -- command... (PATTERN "": any ou
 	fi
 }
 check help 0 "usage: anonvm" -- "$anonvm" --help
-for c in run diff fuzz inject version; do
+for c in run diff fuzz inject dot version; do
 	check "$c --help" 0 "usage: anonvm $c" -- "$anonvm" "$c" --help
 done
 check "--version" 0 "^anonvm [0-9][0-9.]*$" -- "$anonvm" --version
@@ -69,5 +69,32 @@ check "run --tap --expect" 1 "^# +P vma 100000000000-100000001000 rw-p" -- \
 check "inject --tap" 0 "^ok 1 - $tmp/exp.avs ([0-9]* runs)$" -- "$anonvm" inject --tap "$tmp/exp.avs"
 check "inject --tap plan" 0 "^1\.\.1$" -- "$anonvm" inject --tap "$tmp/exp.avs"
 check "fuzz --out -" 0 "no failure" -- "$anonvm" fuzz --count 3 --out - --quiet
+
+# the rmap designs: selection, errors, the walk command, pictures
+printf 'spawn P\nP mmap 0x100000000000 2 rw- noreserve\nP write 0x100000000000 2\nP fork C\nC write 0x100000000000 1\nP referenced 0x100000000000 2\nC referenced 0x100000000000 1\nP referenced 0x100000008000 1\n' >"$tmp/walk.avs"
+for d in linux noreuse nointerval legacy; do
+	check "run --design $d" 0 "# P referenced 100000001000 young=1 vmas=2 ptes=2" -- \
+		"$anonvm" run --design "$d" "$tmp/walk.avs"
+done
+check "referenced: no page" 0 "# P referenced 100000008000 none" -- "$anonvm" run "$tmp/walk.avs"
+check "referenced: a copy, chain" 0 "# C referenced 100000000000 young=1 vmas=1 ptes=1" -- \
+	"$anonvm" run --design linux "$tmp/walk.avs"
+check "referenced: a copy, legacy" 0 "# C referenced 100000000000 young=1 vmas=2 ptes=2" -- \
+	"$anonvm" run --design legacy "$tmp/walk.avs"
+check "unknown design" 2 "unknown design 'nope' (linux, noreuse, nointerval, legacy)" -- \
+	"$anonvm" run --design nope "$tmp/walk.avs"
+check "inject unknown design" 2 "unknown design" -- "$anonvm" inject --design x "$tmp/walk.avs"
+check "fuzz --kernel --design" 2 "one or the other" -- "$anonvm" fuzz --kernel --design legacy
+check "dot to stdout" 0 'label="C"' -- "$anonvm" dot --design legacy "$tmp/walk.avs"
+check "dot legacy list" 0 'label="list"' -- "$anonvm" dot --design legacy "$tmp/walk.avs"
+check "dot linux avc" 0 'label="avc"' -- "$anonvm" dot "$tmp/walk.avs"
+check "dot file" 0 "drawn" -- sh -c '"$1" dot -o "$2" "$3" && echo drawn' _ "$anonvm" "$tmp/w.dot" "$tmp/walk.avs"
+check "dot file written" 0 "anonvm: the linux reverse map" -- cat "$tmp/w.dot"
+check "dot bad output" 2 "cannot write" -- "$anonvm" dot -o "$tmp/no/such/dir.dot" "$tmp/walk.avs"
+if command -v dot >/dev/null 2>&1; then
+	check "dot png" 0 "drawn" -- sh -c '"$1" dot --design nointerval -o "$2" "$3" && echo drawn' \
+		_ "$anonvm" "$tmp/w.png" "$tmp/walk.avs"
+	check "dot png written" 0 "PNG" -- head -c 8 "$tmp/w.png"
+fi
 echo "1..$n"
 exit $fail

@@ -41,15 +41,21 @@ struct anonvm;    /* one modelled machine: RAM, the rmap design, its processes *
 struct anonvm_mm; /* one process's address space */
 
 /*
- * Reverse-map designs (DESIGN.md layer 6). Only ANONVM_RMAP_LINUX is implemented so far;
- * anonvm_create returns -EINVAL for the others.
+ * Reverse-map designs. The memory a process sees (pages, their contents and sharing) is the
+ * same in every design; the bookkeeping, and what an rmap walk costs, differ.
  */
 enum anonvm_rmap_design {
-	ANONVM_RMAP_LINUX = 0, /* anon_vma_chain + interval tree + reuse (Linux 6.18) */
-	ANONVM_RMAP_NOREUSE,   /* 2.6.34 - 3.18: no anon_vma reuse at fork */
-	ANONVM_RMAP_NOINTERVAL, /* chains on lists instead of the interval tree (pre-3.7) */
+	ANONVM_RMAP_LINUX = 0, /* anon_vma_chain + interval tree + reuse at fork (Linux 6.18) */
+	ANONVM_RMAP_NOREUSE,   /* linux without reuse at fork (3.7 - 3.18) */
+	ANONVM_RMAP_NOINTERVAL, /* linux with a list instead of the interval tree (2.6.34 - 3.6) */
 	ANONVM_RMAP_LEGACY,    /* 2.6.33: one anon_vma and one VMA list per fork family */
+	ANONVM_RMAP_NR
 };
+
+/* The name of a design ("linux", "noreuse", "nointerval", "legacy"), NULL if unknown. */
+ANONVM_EXPORT const char *anonvm_design_name(enum anonvm_rmap_design design);
+/* The design of that name: 0 and *design set, or -EINVAL. */
+ANONVM_EXPORT int anonvm_design_parse(const char *name, enum anonvm_rmap_design *design);
 
 struct anonvm_config {
 	size_t ram_bytes;        /* modelled RAM; default 1 GiB */
@@ -80,6 +86,8 @@ ANONVM_EXPORT void anonvm_thread_unregister(void);
 ANONVM_EXPORT int anonvm_mm_new(struct anonvm *vm, struct anonvm_mm **out);
 ANONVM_EXPORT int anonvm_fork(struct anonvm_mm *parent, struct anonvm_mm **child);
 ANONVM_EXPORT void anonvm_exit(struct anonvm_mm *mm);
+/* A name for pictures and reports (anonvm_dot); at most 31 bytes are kept. Default "mm N". */
+ANONVM_EXPORT void anonvm_mm_set_name(struct anonvm_mm *mm, const char *name);
 
 /* Memory system calls. Lengths are in bytes, as in the system calls. */
 #define ANONVM_PROT_READ 0x1

@@ -18,6 +18,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "designs.h"
+
 #include "anonvm/anonvm.h"
 
 #define BASE 0x100000000000UL
@@ -141,7 +143,7 @@ static void test_threads(void **state)
 	unsigned long addr;
 
 	(void)state;
-	anonvm_config_default(&cfg);
+	test_config(&cfg);
 	cfg.ram_bytes = 64UL << 20;
 	assert_int_equal(anonvm_create(&cfg, &sh.vm), 0);
 	assert_int_equal(anonvm_mm_new(sh.vm, &sh.mm), 0);
@@ -172,5 +174,5 @@ int main(void)
 		cmocka_unit_test(test_threads),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return RUN_PER_DESIGN("concurrency", tests, ALL_DESIGNS, NULL, NULL);
 }

@@ -10,6 +10,12 @@
  * comes first). Asserted: those exact counts, the validator, and that once every process
  * has exited every object is freed (live counts back to zero). The figures are printed.
  * Metadata-only frames: 10^6 pages of contents would not fit the default RAM.
+ *
+ * It runs on every design: linux at full size, the others at 200 x 200 (legacy's walks cost
+ * O(children) each). Before the children write, every design finds all mappings by visiting
+ * every VMA. Afterwards the chain designs visit one VMA per walk; legacy scans the family's
+ * single list, oldest first: the parent's pages are found at the first VMA, child i's at
+ * VMA i + 2.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,11 +24,12 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "anonvm/anonvm.h"
+#include "designs.h"
 
-#define PAGES 1000UL
-#define CHILDREN 1000
 #define BASE 0x100000000000UL
+
+static unsigned long PAGES;
+static int CHILDREN;
 
 static void write_all(struct anonvm_mm *mm)
 {
@@ -58,14 +65,19 @@ static void print_live(const char *when, const struct anonvm_live *l)
 
 static void test_forkstorm(void **state)
 {
+	bool legacy = test_design == ANONVM_RMAP_LEGACY;
 	struct anonvm_config cfg;
 	struct anonvm *vm;
-	struct anonvm_mm *parent, **child = calloc(CHILDREN, sizeof(*child));
+	struct anonvm_mm *parent, **child;
 	struct anonvm_live live;
 	unsigned long walks = 0, vmas = 0, addr;
 
+	PAGES = test_design == ANONVM_RMAP_LINUX ? 1000 : 200;
+	CHILDREN = (int)PAGES;
+	child = calloc(CHILDREN, sizeof(*child));
+
 	(void)state;
-	anonvm_config_default(&cfg);
+	test_config(&cfg);
 	cfg.metadata_only = true;
 	cfg.ram_bytes = 8UL << 30;
 	assert_int_equal(anonvm_create(&cfg, &vm), 0);
@@ -80,22 +92,24 @@ static void test_forkstorm(void **state)
 		assert_int_equal(anonvm_fork(parent, &child[i]), 0);
 	/* shared by all: the walk finds the parent's young PTE and 1000 old ones (fork) */
 	walk_all(parent, 1, 1 + CHILDREN, &walks, &vmas);
-	printf("forkstorm: before COW: %lu walks, %lu VMAs visited, %.1f per walk\n", walks, vmas,
+	printf("forkstorm %s %lux%d: before COW: %lu walks, %lu VMAs visited, %.1f per walk\n",
+	       anonvm_design_name(test_design), PAGES, CHILDREN, walks, vmas,
 	       (double)vmas / (double)walks);
 	for (int i = 0; i < CHILDREN; i++)
 		write_all(child[i]);
 	assert_int_equal(anonvm_check(vm, stderr), 0);
 	anonvm_live_objects(&live);
 	print_live("at the peak", &live);
-	assert_int_equal(live.anon_vma, 1 + CHILDREN);
+	assert_int_equal(live.anon_vma, legacy ? 1 : 1 + CHILDREN);
 	assert_int_equal(live.folio, PAGES * (1 + CHILDREN));
 
 	walks = vmas = 0;
 	/* the parent's PTEs were made old by the first walk; the children's are young */
 	walk_all(parent, 0, 1, &walks, &vmas);
 	for (int i = 0; i < CHILDREN; i++)
-		walk_all(child[i], 1, 1, &walks, &vmas);
-	printf("forkstorm: after COW: %lu walks, %lu VMAs visited, %.3f per walk\n", walks, vmas,
+		walk_all(child[i], 1, legacy ? i + 2 : 1, &walks, &vmas);
+	printf("forkstorm %s %lux%d: after COW: %lu walks, %lu VMAs visited, %.3f per walk\n",
+	       anonvm_design_name(test_design), PAGES, CHILDREN, walks, vmas,
 	       (double)vmas / (double)walks);
 
 	for (int i = 0; i < CHILDREN; i++)
@@ -117,5 +131,5 @@ int main(void)
 		cmocka_unit_test(test_forkstorm),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return RUN_PER_DESIGN("forkstorm", tests, ALL_DESIGNS, NULL, NULL);
 }

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "interval_tree.h"
+#include "rmap/interval_tree.h"
 
 struct item {
 	struct vm_area_struct vma;

@@ -6,8 +6,7 @@
  * Two kinds of tests:
  * - internal ones on hand-built machines, address spaces and VMAs (no VMA layer needed; the
  *   anon_vma is a bare root made by a test rmap design);
- * - the page facts of KERNEL-SEMANTICS.md §7 through the public API (they skip while the
- *   VMA layer is not linked in).
+ * - the page facts of docs/semantics.md §7 through the public API, on every rmap design.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -18,6 +17,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "designs.h"
 
 #include "alloc.h"
 #include "memory.h"
@@ -700,7 +701,7 @@ static int api_group_setup(void **state)
 {
 	struct anonvm_config cfg;
 
-	anonvm_config_default(&cfg);
+	test_config(&cfg);
 	cfg.ram_bytes = 64UL << 20;
 	return anonvm_create(&cfg, &api_vm) ? -1 : 0;
 }
@@ -714,8 +715,7 @@ static int api_group_teardown(void **state)
 #define API_START(a)                                                                       \
 	do {                                                                               \
 		(a)->c = NULL;                                                             \
-		if (anonvm_mm_new(api_vm, &(a)->p) == -ENOSYS)                             \
-			skip(); /* the VMA layer is not linked in yet */                   \
+		assert_int_equal(anonvm_mm_new(api_vm, &(a)->p), 0);                       \
 	} while (0)
 
 static void api_end(struct api *a)
@@ -930,6 +930,7 @@ int main(void)
 		cmocka_unit_test(test_api_populate),
 	};
 
+	/* the page facts hold in every design: memory does not depend on the bookkeeping */
 	return cmocka_run_group_tests(internal, NULL, NULL) +
-	       cmocka_run_group_tests(api, api_group_setup, api_group_teardown);
+	       RUN_PER_DESIGN("memory-api", api, ALL_DESIGNS, api_group_setup, api_group_teardown);
 }

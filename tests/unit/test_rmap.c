@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * test_rmap.c: the `linux` reverse-map design, one test per algorithm of
- * KERNEL-SEMANTICS.md §2 and the walk of §3.
+ * test_rmap.c: the reverse-map designs, one test per algorithm of docs/semantics.md §2 and
+ * the walk of §3. The chain tests run once per chain design (linux, noreuse, nointerval),
+ * with the expectations of each where they differ (reuse, the walk's order); the legacy
+ * tests run on legacy.
  *
  * The VMA layer is not used: machines, mms and VMAs are built by hand (struct anonvm with
- * vm->rmap = &rmap_linux_ops, mm_struct with a real maple tree, vm_area_structs stored in
+ * vm->rmap = the design under test, mm_struct with a real maple tree, vm_area_structs stored in
  * it), and the few VMA-layer steps the algorithms sit in (split, mremap's copy, fork of an
  * mm, exit) are emulated below in the kernel's order. Every mm of a test is write-locked by
  * the test thread for its whole life, as the algorithms assert.
  *
- * After each step the whole machine goes through anon_vma_validate (I2-I5, I7, ancestry);
+ * After each step the whole machine goes through the design's validator (rmap_validate);
  * frees go through call_rcu, so leak checks wait with rcu_barrier().
  */
 #include <errno.h>
@@ -24,12 +26,15 @@
 #include <cmocka.h>
 
 #include "alloc.h"
-#include "interval_tree.h"
+#include "rmap/interval_tree.h"
 #include "rmap.h"
 
 #define BASE 0x100000000000UL
 #define PG(n) ((unsigned long)(n) << PAGE_SHIFT)
 #define VM_ANON_RW (VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC)
+
+/* The design under test: set by main() before each group. */
+static const struct rmap_ops *design;
 
 /* ---- hand-built machines ------------------------------------------------------------ */
 
@@ -38,7 +43,9 @@ static struct anonvm *vm_new(void)
 	struct anonvm *vm = calloc(1, sizeof(*vm));
 
 	assert_non_null(vm);
-	vm->rmap = &rmap_linux_ops;
+	vm->rmap = design;
+	vm->cfg.design = design->design;
+	vm->cfg.debug_level = anonvm_debug_level();
 	spin_lock_init(&vm->mms_lock);
 	INIT_LIST_HEAD(&vm->mms);
 	spin_lock_init(&vm->anon_vmas_lock);
@@ -56,6 +63,7 @@ static struct mm_struct *mm_new(struct anonvm *vm)
 	spin_lock_init(&mm->page_table_lock);
 	mm->vm = vm;
 	mm->id = ++vm->next_mm_id;
+	snprintf(mm->name, sizeof(mm->name), "mm %lu", mm->id);
 	list_add_tail(&mm->mmlist, &vm->mms);
 	mmap_write_lock(mm);
 	return mm;
@@ -210,7 +218,7 @@ static struct vm_area_struct *remap_vma(struct vm_area_struct *vma, unsigned lon
 
 static void check(struct anonvm *vm)
 {
-	assert_true(anon_vma_validate(vm, stderr));
+	assert_true(rmap_validate(vm, stderr));
 }
 
 static size_t nr_anon_vmas(struct anonvm *vm)
@@ -219,6 +227,18 @@ static size_t nr_anon_vmas(struct anonvm *vm)
 	size_t n = 0;
 
 	list_for_each_entry(av, &vm->anon_vmas, vm_node)
+		n++;
+	return n;
+}
+
+/* Entries of av's index. */
+static unsigned long index_count(struct anon_vma *av)
+{
+	struct anon_vma_chain *avc;
+	unsigned long n = 0;
+
+	for (avc = design->index->iter_first(av, 0, ~0UL); avc;
+	     avc = design->index->iter_next(avc, 0, ~0UL))
 		n++;
 	return n;
 }
@@ -283,8 +303,8 @@ static void snap(struct anonvm *vm, struct snapshot *s)
 		s->e[s->nr].refcount = atomic_load(&av->refcount);
 		s->e[s->nr].children = av->num_children;
 		s->e[s->nr].active = av->num_active_vmas;
-		assert_true(anon_vma_interval_tree_validate(&av->rb_root, stderr,
-							    &s->e[s->nr].nodes));
+		assert_true(design->index->validate(av, stderr));
+		s->e[s->nr].nodes = index_count(av);
 		s->nr++;
 	}
 }
@@ -328,7 +348,7 @@ static void test_prepare_new_root(void **state)
 	avc = list_first_entry(&a->anon_vma_chain, struct anon_vma_chain, same_vma);
 	assert_ptr_equal(avc->anon_vma, av);
 	assert_ptr_equal(avc->vma, a);
-	assert_true(anon_vma_interval_tree_contains(&av->rb_root, avc));
+	assert_true(design->index->contains(av, avc));
 	assert_false(vma_is_fork_child(a));
 	assert_int_equal(vm->stats.anon_vma_alloc, 1);
 	assert_int_equal(vm->stats.avc_alloc, 1);
@@ -508,7 +528,7 @@ static void clone_and_check(struct anonvm *vm, struct vm_area_struct *dst,
 	list_for_each_entry(s, &src->anon_vma_chain, same_vma) {
 		assert_ptr_equal(d->anon_vma, s->anon_vma);
 		assert_ptr_equal(d->vma, dst);
-		assert_true(anon_vma_interval_tree_contains(&d->anon_vma->rb_root, d));
+		assert_true(design->index->contains(d->anon_vma, d));
 		d = list_entry(d->same_vma.next, struct anon_vma_chain, same_vma);
 	}
 	snap(vm, &after);
@@ -794,15 +814,24 @@ static void test_reuse_in_fork_chain(void **state)
 		rcu_barrier();
 		check(vm);
 		assert_int_equal(nr_vmas(vm), V);
-		assert_true(nr_anon_vmas(vm) <= 2 * V + V);
+		if (design->reuse)
+			assert_true(nr_anon_vmas(vm) <= 2 * V + V);
+		else
+			assert_int_equal(nr_anon_vmas(vm), V * (gen + 1));
 		assert_no_root_reused(vm);
 		if (nr_anon_vmas(vm) > most)
 			most = nr_anon_vmas(vm);
 	}
-	print_message("forkchain: %d generations, %d VMAs: at most %zu anon_vmas, %lu reuses\n",
-		      GENERATIONS, V, most, (unsigned long)vm->stats.anon_vma_reuse);
-	assert_true(most < GENERATIONS);
-	assert_true(vm->stats.anon_vma_reuse >= V * (GENERATIONS / 2 - 1));
+	print_message("forkchain on %s: %d generations, %d VMAs: at most %zu anon_vmas, %lu reuses\n",
+		      design->name, GENERATIONS, V, most, (unsigned long)vm->stats.anon_vma_reuse);
+	if (design->reuse) {
+		assert_true(most < GENERATIONS);
+		assert_true(vm->stats.anon_vma_reuse >= V * (GENERATIONS / 2 - 1));
+	} else {
+		/* every generation's anon_vmas stay in the chain: one more per VMA each time */
+		assert_int_equal(most, V * (GENERATIONS + 1));
+		assert_int_equal(vm->stats.anon_vma_reuse, 0);
+	}
 	vm_free(vm);
 	assert_live(base);
 }
@@ -863,6 +892,14 @@ static void test_reuse_needs_at_most_one_child(void **state)
 	assert_int_equal(cav->num_children, 1);
 	y = fork_mm(g1);
 	ya = vma_lookup_test(y, BASE);
+	if (!design->reuse) {
+		assert_ptr_not_equal(ya->anon_vma, cav);
+		assert_int_equal(vm->stats.anon_vma_reuse, 0);
+		check(vm);
+		vm_free(vm);
+		assert_live(base);
+		return;
+	}
 	assert_ptr_equal(ya->anon_vma, cav);
 	assert_int_equal(cav->num_active_vmas, 1);
 	assert_int_equal(vm->stats.anon_vma_reuse, 1);
@@ -914,8 +951,13 @@ static void test_reuse_choice_order(void **state)
 	assert_int_equal(gav->num_children, 1);
 	y = fork_mm(x);
 	ya = vma_lookup_test(y, BASE);
-	assert_ptr_equal(ya->anon_vma, cav);
-	assert_int_equal(vm->stats.anon_vma_reuse, 1);
+	if (design->reuse) {
+		assert_ptr_equal(ya->anon_vma, cav);
+		assert_int_equal(vm->stats.anon_vma_reuse, 1);
+	} else {
+		assert_ptr_equal(ya->anon_vma->parent, xav);
+		assert_int_equal(vm->stats.anon_vma_reuse, 0);
+	}
 	check(vm);
 	vm_free(vm);
 	assert_live(base);
@@ -990,7 +1032,7 @@ static void test_unlink_pinned(void **state)
 	rcu_barrier();
 	/* left: gav (dead, pinned) and its root (pinned by gav) */
 	assert_int_equal(nr_anon_vmas(vm), 2);
-	assert_true(anon_vma_interval_tree_empty(&gav->rb_root));
+	assert_true(design->index->empty(gav));
 	assert_int_equal(atomic_load(&r->refcount), 1);
 	assert_int_equal(r->num_children, 0);
 	check(vm);
@@ -1039,6 +1081,7 @@ static int walk(struct folio *folio, struct walk_log *log, bool try_lock)
 {
 	struct rmap_walk_control rwc = {
 		.arg = log, .rmap_one = log_one, .done = log_done, .try_lock = try_lock,
+		.account = true,
 	};
 	int ret;
 
@@ -1050,9 +1093,9 @@ static int walk(struct folio *folio, struct walk_log *log, bool try_lock)
 }
 
 /*
- * The walk visits exactly the live VMAs in whose chain the folio's anon_vma is and whose
- * [pgoff, pgoff + pages - 1] holds folio->index, in interval-start order, at the right
- * address.
+ * The walk passes rmap_one exactly the live VMAs that the folio's anon_vma reaches (in
+ * their chain; legacy: their anon_vma) and whose [pgoff, pgoff + pages - 1] holds
+ * folio->index, at the right address (in interval-start order for the tree).
  */
 static void check_walk(struct anonvm *vm, struct folio *folio)
 {
@@ -1073,7 +1116,7 @@ static void check_walk(struct anonvm *vm, struct folio *folio)
 			for (size_t i = 0; i < log.n; i++)
 				if (log.v[i].vma == vma)
 					seen++;
-			if (covers && in_chain(vma, av)) {
+			if (covers && design->vma_reaches(vma, av)) {
 				expect++;
 				assert_int_equal(seen, 1);
 			} else {
@@ -1086,7 +1129,8 @@ static void check_walk(struct anonvm *vm, struct folio *folio)
 		vma = log.v[i].vma;
 		assert_int_equal(log.v[i].address,
 				 vma->vm_start + PG(folio->index - vma->vm_pgoff));
-		if (i)
+		/* the tree gives interval-start order; the list its own (insertion) order */
+		if (i && design->index && design->index->keyed)
 			assert_true(log.v[i - 1].vma->vm_pgoff <= vma->vm_pgoff);
 	}
 }
@@ -1225,8 +1269,13 @@ static void test_walk_contended(void **state)
 	assert_int_equal(log.n, 0);
 	atomic_store(&h.go, 1);
 	assert_int_equal(walk(f, &log, false), 0); /* blocks until the holder lets go */
-	assert_int_equal(log.n, 1);
-	assert_ptr_equal(log.v[0].vma, ca);
+	if (design == &rmap_legacy_ops) {
+		assert_int_equal(log.n, 2); /* the family's list: the parent's VMA covers it too */
+		assert_ptr_equal(log.v[1].vma, ca);
+	} else {
+		assert_int_equal(log.n, 1);
+		assert_ptr_equal(log.v[0].vma, ca);
+	}
 	assert_int_equal(pthread_join(t, NULL), 0);
 	assert_int_equal(atomic_load(&ca->anon_vma->refcount), 1); /* the pin is gone */
 	check(vm);
@@ -1448,23 +1497,23 @@ static void test_validators_catch_errors(void **state)
 	check(vm);
 
 	r->num_active_vmas++; /* I3 */
-	assert_false(anon_vma_validate(vm, devnull));
+	assert_false(rmap_validate(vm, devnull));
 	r->num_active_vmas--;
 	r->num_children++; /* I4 */
-	assert_false(anon_vma_validate(vm, devnull));
+	assert_false(rmap_validate(vm, devnull));
 	r->num_children--;
 	atomic_fetch_sub(&r->refcount, 1); /* I7: the root must count its two descendants */
-	assert_false(anon_vma_validate(vm, devnull));
+	assert_false(rmap_validate(vm, devnull));
 	atomic_fetch_add(&r->refcount, 1);
 
 	/* I2: an AVC on the list but not in its tree */
 	avc = list_first_entry(&f.ga->anon_vma_chain, struct anon_vma_chain, same_vma);
 	anon_vma_lock_write(r);
-	anon_vma_interval_tree_remove(avc, &avc->anon_vma->rb_root);
+	design->index->remove(avc, avc->anon_vma);
 	anon_vma_unlock_write(r);
-	assert_false(anon_vma_validate_vma(f.ga, devnull));
+	assert_false(design->validate_vma(f.ga, devnull));
 	anon_vma_lock_write(r);
-	anon_vma_interval_tree_insert(avc, &avc->anon_vma->rb_root);
+	design->index->insert(avc, avc->anon_vma);
 	anon_vma_unlock_write(r);
 
 	/* I5: vma->anon_vma from another family, not in the chain */
@@ -1472,21 +1521,19 @@ static void test_validators_catch_errors(void **state)
 	fault(other);
 	own = f.ga->anon_vma;
 	f.ga->anon_vma = other->anon_vma;
-	assert_false(anon_vma_validate_vma(f.ga, devnull));
-	assert_false(anon_vma_validate(vm, devnull));
+	assert_false(design->validate_vma(f.ga, devnull));
+	assert_false(rmap_validate(vm, devnull));
 	f.ga->anon_vma = own;
 	check(vm);
 
 	/* a chain not closed under ->parent: drop the middle generation's AVC from ga */
-	anon_vma_lock_write(r);
 	list_for_each_entry(avc, &f.ga->anon_vma_chain, same_vma)
 		if (avc->anon_vma == f.ca->anon_vma)
 			break;
 	list_del(&avc->same_vma);
-	assert_false(anon_vma_validate_vma(f.ga, devnull));
-	assert_false(anon_vma_validate(vm, devnull)); /* and I2 from the tree side */
+	assert_false(design->validate_vma(f.ga, devnull));
+	assert_false(rmap_validate(vm, devnull)); /* and I2 from the index side */
 	list_add_tail(&avc->same_vma, &f.ga->anon_vma_chain);
-	anon_vma_unlock_write(r);
 	check(vm);
 
 	fclose(devnull);
@@ -1494,26 +1541,40 @@ static void test_validators_catch_errors(void **state)
 	assert_live(base);
 }
 
+static char *dot_text(struct anonvm *vm)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *out = open_memstream(&text, &size);
+
+	assert_non_null(out);
+	assert_int_equal(rmap_dot(vm, out), 0);
+	fclose(out);
+	return text;
+}
+
 static void test_dot(void **state)
 {
 	struct live base = live_now();
 	struct anonvm *vm = vm_new();
-	char *text = NULL;
-	size_t size = 0;
-	FILE *out = open_memstream(&text, &size);
 	struct family f;
+	char *text;
 
 	(void)state;
 	family_new(vm, &f, 4);
-	assert_int_equal(rmap_dot(vm, out), 0);
-	fclose(out);
+	anonvm_mm_set_name(mm_handle(f.c), "child");
+	text = dot_text(vm);
 	assert_non_null(strstr(text, "digraph anon_vma {"));
+	assert_non_null(strstr(text, design->name));
 	assert_non_null(strstr(text, "anon_vma 1 (root)\\nrefcount 3\\nchildren 2 active 1"));
-	assert_non_null(strstr(text, "av1 -> av2 [dir=back, style=dashed, label=\"parent\"]"));
-	assert_non_null(strstr(text, "av2 -> av3 [dir=back"));
+	assert_non_null(strstr(text, "av1 -> av2 [style=dashed, label=\"parent\"]"));
+	assert_non_null(strstr(text, "av2 -> av3 [style=dashed"));
 	assert_non_null(strstr(text, "av1 -> \"vma_1_100000000000\" [label=\"avc\", style=bold]"));
 	assert_non_null(strstr(text, "av1 -> \"vma_3_100000000000\" [label=\"avc\"]"));
-	assert_non_null(strstr(text, "mm 3\\n100000000000-100000004000"));
+	assert_non_null(strstr(text, "label=\"child\""));
+	assert_non_null(strstr(text, "label=\"mm 3\""));
+	assert_non_null(strstr(text, "\"vma_3_100000000000\" [shape=ellipse, label=\"100000000000-"
+				     "100000004000\\npgoff 100000000 rw-p\"]"));
 	free(text);
 	vm_free(vm);
 	assert_live(base);
@@ -1521,17 +1582,244 @@ static void test_dot(void **state)
 
 static void test_design_table(void **state)
 {
+	static const struct {
+		enum anonvm_rmap_design d;
+		const struct rmap_ops *ops;
+		const char *name;
+	} table[] = {
+		{ ANONVM_RMAP_LINUX, &rmap_linux_ops, "linux" },
+		{ ANONVM_RMAP_NOREUSE, &rmap_noreuse_ops, "noreuse" },
+		{ ANONVM_RMAP_NOINTERVAL, &rmap_nointerval_ops, "nointerval" },
+		{ ANONVM_RMAP_LEGACY, &rmap_legacy_ops, "legacy" },
+	};
+	enum anonvm_rmap_design d;
+
 	(void)state;
-	assert_ptr_equal(rmap_design(ANONVM_RMAP_LINUX), &rmap_linux_ops);
-	assert_string_equal(rmap_linux_ops.name, "linux");
-	assert_null(rmap_design(ANONVM_RMAP_NOREUSE));
-	assert_null(rmap_design(ANONVM_RMAP_NOINTERVAL));
-	assert_null(rmap_design(ANONVM_RMAP_LEGACY));
+	for (size_t i = 0; i < 4; i++) {
+		assert_ptr_equal(rmap_design(table[i].d), table[i].ops);
+		assert_int_equal(table[i].ops->design, table[i].d);
+		assert_string_equal(table[i].ops->name, table[i].name);
+		assert_string_equal(anonvm_design_name(table[i].d), table[i].name);
+		assert_int_equal(anonvm_design_parse(table[i].name, &d), 0);
+		assert_int_equal(d, table[i].d);
+	}
+	/* the ablations differ from linux in exactly one mechanism each */
+	assert_ptr_equal(rmap_linux_ops.index, &anon_vma_index_tree);
+	assert_true(rmap_linux_ops.reuse);
+	assert_ptr_equal(rmap_noreuse_ops.index, &anon_vma_index_tree);
+	assert_false(rmap_noreuse_ops.reuse);
+	assert_ptr_equal(rmap_nointerval_ops.index, &anon_vma_index_list);
+	assert_true(rmap_nointerval_ops.reuse);
+	assert_null(rmap_design(ANONVM_RMAP_NR));
+	assert_null(anonvm_design_name(ANONVM_RMAP_NR));
+	assert_int_equal(anonvm_design_parse("linux ", &d), -EINVAL);
+}
+
+/* ---- legacy (2.6.33) ------------------------------------------------------------------------ */
+
+static size_t list_len(struct anon_vma *av)
+{
+	struct vm_area_struct *vma;
+	size_t n = 0;
+
+	list_for_each_entry(vma, &av->head, anon_vma_node)
+		n++;
+	return n;
+}
+
+/* One anon_vma for the family; neighbours share it whoever they are, fork children too. */
+static void test_legacy_prepare_and_fork(void **state)
+{
+	struct live base = live_now();
+	struct anonvm *vm = vm_new();
+	struct mm_struct *p = mm_new(vm), *c, *g;
+	struct vm_area_struct *a, *b, *ca, *cb, *ga, *u;
+	struct anon_vma *av;
+
+	(void)state;
+	a = vma_new(p, BASE, 4);
+	fault(a);
+	av = a->anon_vma;
+	assert_ptr_equal(av->root, av);
+	assert_ptr_equal(av->parent, av);
+	assert_int_equal(atomic_load(&av->refcount), 1);
+	assert_int_equal(av->num_children + av->num_active_vmas, 0);
+	assert_int_equal(list_len(av), 1);
+	assert_int_equal(vm->stats.avc_alloc, 0);
+	b = vma_new(p, BASE + PG(4), 4);
+	fault(b);
+	assert_ptr_equal(b->anon_vma, av);
+	u = vma_new(p, BASE + PG(64), 4); /* never faulted */
+	check(vm);
+
+	c = fork_mm(p);
+	ca = vma_lookup_test(c, BASE);
+	assert_ptr_equal(ca->anon_vma, av); /* the child joins the parent's anon_vma */
+	assert_null(vma_lookup_test(c, BASE + PG(64))->anon_vma);
+	g = fork_mm(c);
+	ga = vma_lookup_test(g, BASE + PG(4));
+	assert_ptr_equal(ga->anon_vma, av);
+	assert_int_equal(list_len(av), 6);
+	assert_int_equal(nr_anon_vmas(vm), 1);
+	assert_int_equal(vm->stats.anon_vma_alloc, 1);
+	assert_false(vma_is_fork_child(ca));
+
+	/* a fork child's neighbour reuses the family's anon_vma (linux: a new root, T4) */
+	cb = vma_new(c, BASE + PG(8), 4);
+	fault(cb);
+	assert_ptr_equal(cb->anon_vma, av);
+	assert_int_equal(list_len(av), 7);
+	(void)u;
+	check(vm);
+	vm_free(vm);
+	assert_live(base);
+}
+
+/* Split, remap, merge of an unfaulted neighbour, fork: each one link; exit: the last frees. */
+static void test_legacy_clone_and_unlink(void **state)
+{
+	struct live base = live_now();
+	struct anonvm *vm = vm_new();
+	struct mm_struct *p = mm_new(vm), *c;
+	struct vm_area_struct *a, *hi, *moved, *u;
+	struct anon_vma *av;
+
+	(void)state;
+	a = vma_new(p, BASE, 16);
+	fault(a);
+	av = a->anon_vma;
+	hi = split_vma(a, BASE + PG(8));
+	assert_ptr_equal(hi->anon_vma, av);
+	assert_int_equal(list_len(av), 2);
+	moved = remap_vma(hi, BASE + PG(1024));
+	assert_ptr_equal(moved->anon_vma, av);
+	assert_int_equal(list_len(av), 2); /* moved joined, hi left */
+	u = vma_new(p, BASE + PG(16), 4);
+	u->anon_vma = av;
+	assert_int_equal(anon_vma_clone(u, a, VMA_OP_MERGE_UNFAULTED), 0);
+	assert_int_equal(list_len(av), 3);
+	check(vm);
+	c = fork_mm(p);
+	assert_int_equal(list_len(av), 6);
+	check(vm);
+
+	exit_mm(p);
+	rcu_barrier();
+	assert_int_equal(nr_anon_vmas(vm), 1); /* the child's VMAs keep it */
+	assert_int_equal(list_len(av), 3);
+	check(vm);
+	exit_mm(c);
+	rcu_barrier();
+	assert_true(list_empty(&vm->anon_vmas));
+	assert_int_equal(vm->stats.anon_vma_free, 1);
+	vm_free(vm);
+	assert_live(base);
+}
+
+/*
+ * The walk scans the whole family whatever the page: every VMA is visited, only those whose
+ * range holds the page are passed on. A COWed page of a grandchild is found the same way.
+ */
+static void test_legacy_walk(void **state)
+{
+	struct live base = live_now();
+	struct anonvm *vm = vm_new();
+	struct rmap_walk_control rwc = { .rmap_one = log_one };
+	struct walk_log log = { 0 };
+	struct family f;
+	struct folio *fo;
+	size_t members;
+
+	(void)state;
+	family_new(vm, &f, 8);
+	vma_new(f.p, BASE + PG(64), 8);
+	fault(vma_lookup_test(f.p, BASE + PG(64)));
+	split_vma(f.ca, BASE + PG(4));
+	members = list_len(f.a->anon_vma);
+	assert_int_equal(members, 4); /* a, ca in two, ga; the VMA at +64 has its own */
+
+	/* a page COWed in the grandchild points to the family's anon_vma */
+	fo = folio_new(f.ga, BASE + PG(2), true);
+	assert_ptr_equal(folio_anon_vma(fo), f.a->anon_vma);
+	check_walk(vm, fo);
+	rwc.arg = &log;
+	done_log = &log;
+	assert_int_equal(rmap_walk(fo, &rwc), 0);
+	assert_int_equal(rwc.vmas_visited, members);
+	assert_int_equal(rwc.ptes_probed, 3); /* a, ca's lower half, ga */
+	assert_int_equal(log.n, 3);
+	free(fo);
+	vm_free(vm);
+	assert_live(base);
+}
+
+static void test_legacy_validators_catch_errors(void **state)
+{
+	struct live base = live_now();
+	struct anonvm *vm = vm_new();
+	FILE *devnull = fopen("/dev/null", "w");
+	struct vm_area_struct *other;
+	struct anon_vma *av, *own;
+	struct family f;
+
+	(void)state;
+	family_new(vm, &f, 4);
+	av = f.a->anon_vma;
+	check(vm);
+
+	/* a VMA off its anon_vma's list */
+	list_del_init(&f.ca->anon_vma_node);
+	assert_false(design->validate_vma(f.ca, devnull));
+	assert_false(rmap_validate(vm, devnull));
+	list_add_tail(&f.ca->anon_vma_node, &av->head);
+	check(vm);
+
+	/* a VMA pointing to another family's anon_vma */
+	other = vma_new(f.p, BASE + PG(64), 4);
+	fault(other);
+	own = f.ga->anon_vma;
+	f.ga->anon_vma = other->anon_vma;
+	assert_false(design->validate_vma(f.ga, devnull));
+	assert_false(rmap_validate(vm, devnull));
+	f.ga->anon_vma = own;
+
+	/* counters legacy does not keep, and a refcount of 0 */
+	av->num_active_vmas = 1;
+	assert_false(rmap_validate(vm, devnull));
+	av->num_active_vmas = 0;
+	atomic_store(&av->refcount, 0);
+	assert_false(rmap_validate(vm, devnull));
+	atomic_store(&av->refcount, 1);
+	check(vm);
+
+	fclose(devnull);
+	vm_free(vm);
+	assert_live(base);
+}
+
+static void test_legacy_dot(void **state)
+{
+	struct live base = live_now();
+	struct anonvm *vm = vm_new();
+	struct family f;
+	char *text;
+
+	(void)state;
+	family_new(vm, &f, 4);
+	text = dot_text(vm);
+	assert_non_null(strstr(text, "the legacy reverse map"));
+	assert_non_null(strstr(text, "anon_vma 1 (root)\\nrefcount 1\\nchildren 0 active 0"));
+	assert_null(strstr(text, "parent"));
+	assert_non_null(strstr(text, "av1 -> \"vma_2_100000000000\" [label=\"list\", style=bold]"));
+	assert_non_null(strstr(text, "av1 -> \"vma_3_100000000000\" [label=\"list\""));
+	free(text);
+	vm_free(vm);
+	assert_live(base);
 }
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
+	const struct CMUnitTest chain_tests[] = {
 		cmocka_unit_test(test_prepare_new_root),
 		cmocka_unit_test(test_prepare_reuses_compatible_neighbour),
 		cmocka_unit_test(test_prepare_not_from_fork_child),
@@ -1555,10 +1843,33 @@ int main(void)
 		cmocka_unit_test(test_dot),
 		cmocka_unit_test(test_design_table),
 	};
-	int failed;
+	const struct CMUnitTest legacy_tests[] = {
+		cmocka_unit_test(test_legacy_prepare_and_fork),
+		cmocka_unit_test(test_legacy_clone_and_unlink),
+		cmocka_unit_test(test_legacy_walk),
+		cmocka_unit_test(test_walk_contended),
+		cmocka_unit_test(test_walk_random),
+		cmocka_unit_test(test_unlink_every_order),
+		cmocka_unit_test(test_pre_post_update),
+		cmocka_unit_test(test_legacy_validators_catch_errors),
+		cmocka_unit_test(test_legacy_dot),
+	};
+	static const struct rmap_ops *const chain_designs[] = {
+		&rmap_linux_ops, &rmap_noreuse_ops, &rmap_nointerval_ops,
+	};
+	char name[64];
+	int failed = 0;
 
 	rcu_register_thread();
-	failed = cmocka_run_group_tests(tests, NULL, NULL);
+	for (size_t i = 0; i < 3; i++) {
+		design = chain_designs[i];
+		snprintf(name, sizeof(name), "rmap/%s", design->name);
+		failed += _cmocka_run_group_tests(name, chain_tests,
+						  sizeof(chain_tests) / sizeof(chain_tests[0]),
+						  NULL, NULL);
+	}
+	design = &rmap_legacy_ops;
+	failed += cmocka_run_group_tests_name("rmap/legacy", legacy_tests, NULL, NULL);
 	rcu_barrier();
 	rcu_unregister_thread();
 	return failed;

@@ -4,7 +4,8 @@
  * written VMA, a fork, a COW copy, a shared mapping) passes; then one field at a time is
  * corrupted — mapcount, refcount, folio index, AnonExclusive, an AVC taken off its chain, the
  * anon_vma counters, a PTE-less mapping — and `anonvm_check` must fail naming it, then pass
- * again once the field is restored.
+ * again once the field is restored. Every test runs on every design but the chain ones
+ * (an AVC taken out of its chain or its anon_vma's index), which have a legacy twin.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -14,7 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "interval_tree.h"
+#include "designs.h"
 #include "memory.h"
 #include "rmap.h"
 #include "vma.h"
@@ -33,7 +34,7 @@ static struct machine *setup(void)
 	struct anonvm_config cfg;
 	unsigned long addr;
 
-	anonvm_config_default(&cfg);
+	test_config(&cfg);
 	assert_int_equal(anonvm_create(&cfg, &m->vm), 0);
 	assert_int_equal(anonvm_mm_new(m->vm, &m->parent), 0);
 	assert_int_equal(anonvm_mmap(m->parent, BASE, 4 * ANONVM_PAGE_SIZE,
@@ -150,22 +151,46 @@ static void test_chains(void **state)
 	teardown(m);
 }
 
-/* rmap completeness: a mapping the interval tree cannot find. */
+/* rmap completeness: a mapping the anon_vma's index cannot find. */
 static void test_walk(void **state)
 {
 	struct machine *m = setup();
 	struct vm_area_struct *vma = vma_at(m->child, BASE);
+	const struct anon_vma_index_ops *index = vma_rmap(vma)->index;
 	struct anon_vma_chain *avc = list_last_entry(&vma->anon_vma_chain, struct anon_vma_chain,
 						     same_vma);
 
 	(void)state;
 	anon_vma_lock_write(avc->anon_vma);
-	anon_vma_interval_tree_remove(avc, &avc->anon_vma->rb_root);
+	index->remove(avc, avc->anon_vma);
 	anon_vma_unlock_write(avc->anon_vma);
-	expect_violation(m, "rmap: the walk from folio");
+	expect_violation(m, "walk from folio");
 	anon_vma_lock_write(avc->anon_vma);
-	anon_vma_interval_tree_insert(avc, &avc->anon_vma->rb_root);
+	index->insert(avc, avc->anon_vma);
 	anon_vma_unlock_write(avc->anon_vma);
+	assert_int_equal(anonvm_check(m->vm, stderr), 0);
+	teardown(m);
+}
+
+/* legacy: a VMA off its family's list: the design's check and the walk both see it. */
+static void test_legacy_list(void **state)
+{
+	struct machine *m = setup();
+	struct vm_area_struct *vma = vma_at(m->child, BASE);
+	struct anon_vma *anon_vma = vma->anon_vma;
+
+	(void)state;
+	anon_vma_lock_write(anon_vma);
+	list_del_init(&vma->anon_vma_node);
+	anon_vma_unlock_write(anon_vma);
+	expect_violation(m, "not on the list of its anon_vma");
+	expect_violation(m, "walk from folio");
+	anon_vma_lock_write(anon_vma);
+	list_add(&vma->anon_vma_node, &anon_vma->head);
+	anon_vma_unlock_write(anon_vma);
+	vma->anon_vma = NULL; /* and a VMA on a list without an anon_vma */
+	expect_violation(m, "no anon_vma but on a list");
+	vma->anon_vma = anon_vma;
 	assert_int_equal(anonvm_check(m->vm, stderr), 0);
 	teardown(m);
 }
@@ -176,9 +201,17 @@ int main(void)
 		cmocka_unit_test(test_healthy),
 		cmocka_unit_test(test_counts),
 		cmocka_unit_test(test_folio_fields),
+	};
+	const struct CMUnitTest chain_tests[] = {
 		cmocka_unit_test(test_chains),
 		cmocka_unit_test(test_walk),
 	};
+	const struct CMUnitTest legacy_tests[] = {
+		cmocka_unit_test(test_legacy_list),
+	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return RUN_PER_DESIGN("validate", tests, ALL_DESIGNS, NULL, NULL) +
+	       RUN_PER_DESIGN("validate-chains", chain_tests, CHAIN_DESIGNS, NULL, NULL) +
+	       RUN_PER_DESIGN("validate-legacy", legacy_tests, DESIGN_BIT(ANONVM_RMAP_LEGACY),
+			      NULL, NULL);
 }
