@@ -57,7 +57,7 @@ static int cmp_ptr(const void *a, const void *b)
 /* Index of p in the sorted array v[n], or -1. */
 static long find_ptr(void *const *v, size_t n, const void *p)
 {
-	void *const *hit = bsearch(&p, v, n, sizeof(*v), cmp_ptr);
+	void *const *hit = n ? bsearch(&p, v, n, sizeof(*v), cmp_ptr) : NULL;
 
 	return hit ? hit - v : -1;
 }
@@ -111,7 +111,8 @@ static bool census_take(struct anonvm *vm, struct census *c, FILE *out, bool *ok
 		}
 	}
 	spin_unlock(&vm->mms_lock);
-	qsort(c->vmas, c->nr_vmas, sizeof(*c->vmas), cmp_ptr);
+	if (c->nr_vmas)
+		qsort(c->vmas, c->nr_vmas, sizeof(*c->vmas), cmp_ptr);
 
 	spin_lock(&vm->anon_vmas_lock);
 	list_for_each_entry(anon_vma, &vm->anon_vmas, vm_node)
