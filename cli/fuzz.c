@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "swapfile.h"
 
 #define WINDOW_PAGES 48UL /* the busy window at the start of the arena */
 #define FAR_OFFSET 0x10000000UL /* a second window, mremap targets */
@@ -102,7 +103,8 @@ static int pick_live(struct gen *g)
 static void gen_line(struct gen *g)
 {
 	static const char *const advices[] = { "dontfork", "dofork", "wipeonfork", "keeponfork",
-					       "dontneed", "willneed" };
+					       "dontneed", "willneed", "cold", "pageout",
+					       "pageout" };
 	int p = pick_live(g);
 	unsigned long r = rnd(g, 100), addr = gen_addr(g);
 
@@ -127,7 +129,7 @@ static void gen_line(struct gen *g)
 				gen_len(g), gen_addr(g), rnd(g, 5) == 0 ? " dontunmap" : "");
 	} else if (r < 60) {
 		fprintf(g->out, "P%d madvise 0x%lx %lu %s\n", p, addr, gen_len(g),
-			advices[rnd(g, g->layout_only ? 4 : 6)]);
+			advices[rnd(g, g->layout_only ? 4 : sizeof(advices) / sizeof(advices[0]))]);
 	} else if (r < 75) {
 		fprintf(g->out, "P%d write 0x%lx %lu %lu\n", p, addr, gen_len(g), rnd(g, 256));
 	} else if (r < 83) {
@@ -144,8 +146,10 @@ static void gen_line(struct gen *g)
 			g->live[p] = false;
 			g->nr_live--;
 		}
-	} else if (r < 97) {
+	} else if (r < 96) {
 		fprintf(g->out, "P%d referenced 0x%lx %lu\n", p, addr, gen_len(g));
+	} else if (r < 98) {
+		fprintf(g->out, "P%d migrate 0x%lx %lu\n", p, addr, gen_len(g));
 	} else {
 		fputs("dump\n", g->out);
 	}
@@ -416,6 +420,9 @@ int cmd_fuzz(int argc, char **argv)
 				"compares D with linux: one or the other\n");
 		return 2;
 	}
+	/* one swap file for the whole run: the scripts page out (each run would make its own) */
+	if (t.kernel && !layout && swapfile_setup(stderr))
+		return 2;
 	for (unsigned long i = 0; i < count; i++) {
 		char *text = gen_script(seed * 1000003UL + i, (int)ops, layout);
 		enum verdict v;

@@ -157,6 +157,22 @@ static int model_referenced(struct model *m, const struct op *op)
 	return 0;
 }
 
+/*
+ * Migration of each page of the range (migrate_pages): the dump does not change (frames are
+ * not printed); a model-only line says how many pages moved.
+ */
+static int model_migrate(struct model *m, const struct op *op)
+{
+	unsigned long moved;
+	int ret = anonvm_migrate(m->procs[op->proc], op->addr, op->pages * ANONVM_PAGE_SIZE,
+				 &moved);
+
+	if (!ret)
+		fprintf(m->o->out, "# %s migrate %012lx %lu: %lu moved\n", m->s->names[op->proc],
+			op->addr, op->pages, moved);
+	return ret;
+}
+
 /* Runs one op: 0, a negative errno for the `!!` line, or 1 / 2 to stop with that status. */
 static int model_step(struct model *m, const struct op *op)
 {
@@ -220,6 +236,8 @@ static int model_step(struct model *m, const struct op *op)
 		return model_dot(m, op->path);
 	case OP_REFERENCED:
 		return model_referenced(m, op);
+	case OP_MIGRATE:
+		return model_migrate(m, op);
 	case OP_NR:
 		break;
 	}

@@ -31,6 +31,7 @@ static const char *const op_names[OP_NR] = {
 	[OP_WRITE] = "write",   [OP_READ] = "read",       [OP_FORK] = "fork",
 	[OP_EXIT] = "exit",     [OP_DUMP] = "dump",       [OP_CHECK] = "check",
 	[OP_STATS] = "stats",   [OP_DOT] = "dot",        [OP_REFERENCED] = "referenced",
+	[OP_MIGRATE] = "migrate",
 };
 
 const char *op_name(enum op_kind kind)
@@ -264,9 +265,10 @@ static int parse_proc_command(struct parser *p, struct op *op)
 		}
 		return 0;
 	}
-	if (!strcmp(cmd, "referenced")) {
-		op->kind = OP_REFERENCED;
-		if ((ret = want_words(p, 4, 4, "P referenced ADDR N")) ||
+	if (!strcmp(cmd, "referenced") || !strcmp(cmd, "migrate")) {
+		op->kind = cmd[0] == 'r' ? OP_REFERENCED : OP_MIGRATE;
+		if ((ret = want_words(p, 4, 4, cmd[0] == 'r' ? "P referenced ADDR N" :
+								 "P migrate ADDR N")) ||
 		    (ret = parse_addr(p, w[2], "address", &op->addr)) ||
 		    (ret = parse_pages(p, w[3], "length", op->addr, &op->pages)))
 			return ret;
@@ -532,6 +534,7 @@ void script_print(const struct script *s, FILE *out)
 		case OP_MUNMAP:
 		case OP_READ:
 		case OP_REFERENCED:
+		case OP_MIGRATE:
 			fprintf(out, " 0x%lx %lu", op->addr, op->pages);
 			break;
 		case OP_WRITE:

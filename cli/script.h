@@ -33,6 +33,7 @@ enum op_kind {
 	OP_STATS, /* model only */
 	OP_DOT,   /* model only */
 	OP_REFERENCED, /* model only: P referenced ADDR N, the rmap walk of each page */
+	OP_MIGRATE,    /* model only: P migrate ADDR N, each page to a new frame */
 	OP_NR
 };
 

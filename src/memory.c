@@ -1,31 +1,36 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * memory.c: page faults, user accesses through the modelled MMU, and the page-level work of
- * the VMA operations (KERNEL-SEMANTICS.md §4): zap_vma_range, copy_page_range,
- * move_page_tables, change_protection, populate_vma_page_range. Kernel counterparts:
- * mm/memory.c, mm/mprotect.c (change_pte_range), mm/mremap.c (move_ptes), mm/gup.c
- * (populate_vma_page_range).
+ * memory.c: page faults (anonymous, COW, shared, swap-in), user accesses through the
+ * modelled MMU, and the page-level work of the VMA operations (docs/semantics.md §4):
+ * zap_vma_range, copy_page_range, move_page_tables, change_protection,
+ * populate_vma_page_range, madvise_cold_or_pageout. Kernel counterparts: mm/memory.c,
+ * mm/mprotect.c (change_pte_range), mm/mremap.c (move_ptes), mm/gup.c
+ * (populate_vma_page_range), mm/madvise.c (madvise_cold_or_pageout_pte_range).
  *
  * Invariants kept here (checked by the validator):
  *   for every folio F other than the zero page:
  *     F->mapcount == PTEs mapping F;
- *     F->refcount == F->mapcount (+ 1 if in a shmem page cache) + temporary references;
+ *     F->refcount == F->mapcount (+ 1 if in a shmem page cache or the swap cache)
+ *                    + temporary references;
  *   a writable PTE of a private VMA maps an anonymous folio with PG_anon_exclusive;
  *   the zero page is mapped read-only, only in private VMAs, and never counted;
- *   mm->rss_anon == PTEs of mm mapping anonymous folios; mm->rss_shmem == PTEs mapping
- *   shmem pages.
+ *   mm->rss_anon == PTEs of mm mapping anonymous folios (and migration entries, while a
+ *   migration runs); mm->rss_shmem == PTEs mapping shmem pages; mm->nr_swapents == swap
+ *   PTEs of mm, each holding one reference of its slot.
  *
- * Locks: the PTE lock is mm->page_table_lock (pgtable.c). Faults run under the VMA read lock
- * (FAULT_FLAG_VMA_LOCK) or mmap_lock; a fault never holds the PTE lock while it allocates a
- * folio or prepares an anon_vma: it reads the PTE, drops the lock, allocates, retakes the lock
- * and installs only if the PTE is unchanged. Order: folio lock > anon_vma root rwsem > PTE
- * lock > shmem_file lock, ram lock; under the PTE lock the folio lock is only try-locked
- * (wp_can_reuse_anon_folio).
+ * Locks: the PTE lock is the page-table lock of pgtable.c. Faults run under the VMA read
+ * lock (FAULT_FLAG_VMA_LOCK) or mmap_lock; nothing is allocated under a page-table lock: a
+ * fault reads the PTE, drops the lock, allocates (a table with __pte_alloc, a folio with
+ * folio_alloc, which may reclaim), retakes the lock and installs only if the PTE is
+ * unchanged; fork preallocates and retries. Order: folio lock > anon_vma root rwsem > PTE
+ * lock > shmem_file lock, swap lock, LRU lock, ram lock; under the PTE lock the folio lock is
+ * only try-locked (wp_can_reuse_anon_folio, zap's free_swap_cache).
  */
 #include <errno.h>
 #include <string.h>
 
 #include "memory.h"
+#include "reclaim/swap.h"
 #include "rmap.h"
 #include "vma.h"
 
@@ -56,12 +61,6 @@ static bool access_error(const struct vm_area_struct *vma, unsigned int flags)
 	return !(vma->vm_flags & VM_ACCESS_FLAGS);
 }
 
-/* add_mm_counter(mm, mm_counter(folio), value): the RSS of folio's kind, anon or shmem. */
-static void add_mm_counter(struct mm_struct *mm, const struct folio *folio, long value)
-{
-	atomic_fetch_add(folio_test_anon(folio) ? &mm->rss_anon : &mm->rss_shmem, value);
-}
-
 /*
  * Give the faulting VMA an anon_vma (vmf_anon_prepare). Under the VMA lock the neighbours
  * may change, so anon_vma_prepare needs mmap_lock: try it, else ask for a retry.
@@ -87,19 +86,21 @@ static int do_anonymous_page(struct vm_area_struct *vma, unsigned long addr, uns
 	struct mm_struct *mm = vma->vm_mm;
 	struct anonvm *vm = mm->vm;
 	struct folio *folio;
+	spinlock_t *ptl;
 	pte_t *ptep;
 	int ret;
 
 	if (!(flags & FAULT_FLAG_WRITE)) {
 		/* read: map the zero page; no anon_vma, no mapcount */
-		spin_lock(&mm->page_table_lock);
-		ptep = pte_alloc(mm, addr);
-		if (ptep && pte_none(*ptep)) {
+		ptep = pte_alloc_map_lock(mm, addr, &ptl);
+		if (!ptep)
+			return -ENOMEM;
+		if (pte_none(*ptep)) {
 			set_pte_at(mm, addr, ptep, pfn_pte(ZERO_PFN, false));
 			count_vm_event(vm, fault_zero);
 		}
-		spin_unlock(&mm->page_table_lock);
-		return ptep ? 0 : -ENOMEM;
+		pte_unmap_unlock(ptep, ptl);
+		return 0;
 	}
 
 	ret = vmf_anon_prepare(vma, flags);
@@ -109,35 +110,40 @@ static int do_anonymous_page(struct vm_area_struct *vma, unsigned long addr, uns
 	if (!folio)
 		return -ENOMEM;
 
-	spin_lock(&mm->page_table_lock);
-	ptep = pte_alloc(mm, addr);
+	ptep = pte_alloc_map_lock(mm, addr, &ptl);
 	if (!ptep || !pte_none(*ptep)) {
 		/* no memory for a table, or another thread faulted the page in */
-		spin_unlock(&mm->page_table_lock);
+		if (ptep)
+			pte_unmap_unlock(ptep, ptl);
 		folio_put(vm->ram, folio);
 		return ptep ? 0 : -ENOMEM;
 	}
 	folio_add_new_anon_rmap(folio, vma, addr, true);
+	folio_add_lru(vm->ram, folio);
 	add_mm_counter(mm, folio, 1);
 	set_pte_at(mm, addr, ptep, pte_mkdirty(mk_pte(vma, folio, true)));
-	spin_unlock(&mm->page_table_lock);
+	pte_unmap_unlock(ptep, ptl);
 	count_vm_event(vm, fault_anon);
 	return 0;
 }
 
 /*
  * wp_can_reuse_anon_folio for a small folio: a KSM folio, or one with another reference
- * (another mapping, the swap cache, a pin), must be copied. The counts are checked once
- * cheaply, then again under the folio lock, which keeps the swap cache and KSM from changing
- * them (swap comes with reclaim: the kernel frees the swap cache here when it is the only
- * other reference). Reuse moves the folio to this VMA's anon_vma. PTE lock held.
+ * (another mapping, a pin), must be copied. The counts are checked once cheaply (the swap
+ * cache may hold one more), then under the folio lock, which keeps the swap cache and KSM from
+ * changing them, after the swap cache's reference is dropped if no swap PTE needs the slot any
+ * more (folio_free_swap). Reuse moves the folio to this VMA's anon_vma. PTE lock held.
  */
 static bool wp_can_reuse_anon_folio(struct folio *folio, struct vm_area_struct *vma)
 {
-	if (folio_test_ksm(folio) || folio_ref_count(folio) != 1)
+	if (folio_test_ksm(folio) || folio_ref_count(folio) > 3)
+		return false;
+	if (folio_ref_count(folio) > 1 + folio_test_flag(folio, PG_swapcache))
 		return false;
 	if (!folio_trylock(folio))
 		return false;
+	if (folio_test_flag(folio, PG_swapcache))
+		folio_free_swap(vma->vm_mm->vm, folio);
 	if (folio_test_ksm(folio) || folio_ref_count(folio) != 1) {
 		folio_unlock(folio);
 		return false;
@@ -151,12 +157,13 @@ static bool wp_can_reuse_anon_folio(struct folio *folio, struct vm_area_struct *
  * wp_page_reuse: write-enable the PTE in place (young and dirty, as the access will make it)
  * and release the PTE lock.
  */
-static void wp_page_reuse(struct vm_area_struct *vma, unsigned long addr, pte_t *ptep)
+static void wp_page_reuse(struct vm_area_struct *vma, unsigned long addr, pte_t *ptep,
+			  spinlock_t *ptl)
 {
 	struct mm_struct *mm = vma->vm_mm;
 
 	set_pte_at(mm, addr, ptep, pte_mkdirty(pte_mkyoung(pte_mkwrite(*ptep))));
-	spin_unlock(&mm->page_table_lock);
+	pte_unmap_unlock(ptep, ptl);
 	count_vm_event(mm->vm, wp_reuse);
 }
 
@@ -168,6 +175,7 @@ static int wp_page_copy(struct vm_area_struct *vma, unsigned long addr, pte_t or
 	struct ram *ram = vma_ram(vma);
 	struct folio *old = pte_folio(ram, orig), *new;
 	bool zero = is_zero_folio(old);
+	spinlock_t *ptl;
 	pte_t *ptep;
 	int ret;
 
@@ -179,16 +187,17 @@ static int wp_page_copy(struct vm_area_struct *vma, unsigned long addr, pte_t or
 	if (!new)
 		goto out;
 
-	spin_lock(&mm->page_table_lock);
-	ptep = pte_offset(mm, addr);
+	ptep = pte_offset_map_lock(mm, addr, &ptl);
 	if (!ptep || ptep->val != orig.val) {
 		/* someone else resolved the fault (or unmapped the page) meanwhile */
-		spin_unlock(&mm->page_table_lock);
+		if (ptep)
+			pte_unmap_unlock(ptep, ptl);
 		folio_put(ram, new);
 		ret = 0;
 		goto out;
 	}
 	folio_add_new_anon_rmap(new, vma, addr, true);
+	folio_add_lru(ram, new);
 	set_pte_at(mm, addr, ptep, pte_mkdirty(mk_pte(vma, new, true)));
 	if (zero) {
 		add_mm_counter(mm, new, 1);
@@ -196,7 +205,7 @@ static int wp_page_copy(struct vm_area_struct *vma, unsigned long addr, pte_t or
 		folio_remove_rmap_pte(old, vma);
 		folio_put(ram, old); /* the old PTE's reference */
 	}
-	spin_unlock(&mm->page_table_lock);
+	pte_unmap_unlock(ptep, ptl);
 	count_vm_event(mm->vm, wp_copy);
 	ret = 0;
 out:
@@ -210,26 +219,25 @@ out:
  * PTE lock held; returns with it released.
  */
 static int do_wp_page(struct vm_area_struct *vma, unsigned long addr, pte_t *ptep,
-		      unsigned int flags)
+		      spinlock_t *ptl, unsigned int flags)
 {
-	struct mm_struct *mm = vma->vm_mm;
 	pte_t orig = *ptep;
 	struct folio *folio = pte_folio(vma_ram(vma), orig);
 
 	if (vma->vm_flags & (VM_SHARED | VM_MAYSHARE)) {
 		/* wp_page_shared without page_mkwrite: shmem needs no write notification */
-		wp_page_reuse(vma, addr, ptep);
+		wp_page_reuse(vma, addr, ptep, ptl);
 		return 0;
 	}
 	if (folio_test_anon(folio) && (folio_test_flag(folio, PG_anon_exclusive) ||
 				       wp_can_reuse_anon_folio(folio, vma))) {
 		folio_set_flag(folio, PG_anon_exclusive);
-		wp_page_reuse(vma, addr, ptep);
+		wp_page_reuse(vma, addr, ptep, ptl);
 		return 0;
 	}
 	if (!is_zero_folio(folio))
 		folio_get(folio);
-	spin_unlock(&mm->page_table_lock);
+	pte_unmap_unlock(ptep, ptl);
 	return wp_page_copy(vma, addr, orig, flags);
 }
 
@@ -293,6 +301,7 @@ static int do_shmem_fault(struct vm_area_struct *vma, unsigned long addr, unsign
 	struct mm_struct *mm = vma->vm_mm;
 	bool write = flags & FAULT_FLAG_WRITE;
 	struct folio *folio;
+	spinlock_t *ptl;
 	pte_t *ptep;
 	int ret;
 
@@ -300,52 +309,141 @@ static int do_shmem_fault(struct vm_area_struct *vma, unsigned long addr, unsign
 	if (!write) {
 		bool done;
 
-		spin_lock(&mm->page_table_lock);
-		ptep = pte_alloc(mm, addr);
-		done = ptep && do_fault_around(vma, addr, ptep);
-		spin_unlock(&mm->page_table_lock);
+		ptep = pte_alloc_map_lock(mm, addr, &ptl);
 		if (!ptep)
 			return -ENOMEM;
+		done = do_fault_around(vma, addr, ptep);
+		pte_unmap_unlock(ptep, ptl);
 		if (done)
 			return 0;
 	}
 	ret = shmem_get_folio(vma->vm_file, linear_page_index(vma, addr), &folio);
 	if (ret)
 		return ret;
-	spin_lock(&mm->page_table_lock);
-	ptep = pte_alloc(mm, addr);
-	if (ptep && pte_none(*ptep))
+	ptep = pte_alloc_map_lock(mm, addr, &ptl);
+	if (!ptep)
+		return -ENOMEM;
+	if (pte_none(*ptep))
 		shmem_map_page(vma, addr, ptep, folio, write);
-	spin_unlock(&mm->page_table_lock);
-	return ptep ? 0 : -ENOMEM;
+	pte_unmap_unlock(ptep, ptl);
+	return 0;
+}
+
+/*
+ * should_try_to_free_swap: after a swap-in, let the swap cache go when swap is getting full
+ * or the VMA is locked, or when this write fault's mapping will be the folio's only user (our
+ * reference and the cache's make 2).
+ */
+static bool should_try_to_free_swap(struct folio *folio, struct vm_area_struct *vma,
+				    unsigned int flags)
+{
+	if (!folio_test_flag(folio, PG_swapcache))
+		return false;
+	if (vm_swap_full(vma->vm_mm->vm) || (vma->vm_flags & VM_LOCKED))
+		return true;
+	return (flags & FAULT_FLAG_WRITE) && !folio_test_ksm(folio) && folio_ref_count(folio) == 2;
+}
+
+/*
+ * §4 do_swap_page: a fault on the swap PTE orig. The folio comes from the swap cache or is
+ * read from its slot (swapin_folio, with no page-table lock held); under the PTE lock, if the
+ * PTE is unchanged, the swap PTE's reference goes, the folio is mapped (writable and
+ * AnonExclusive when the swap PTE said exclusive, or when nothing else can reach it), and a
+ * write that still needs a COW decision goes on to do_wp_page.
+ */
+static int do_swap_page(struct vm_area_struct *vma, unsigned long addr, pte_t orig,
+			unsigned int flags)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct anonvm *vm = mm->vm;
+	swp_entry_t entry = pte_to_swp_entry(orig);
+	struct folio *folio;
+	bool exclusive;
+	spinlock_t *ptl;
+	pte_t *ptep, pte;
+	int ret = 0;
+
+	VM_BUG_ON(!vma->anon_vma); /* swap PTEs exist only where anonymous pages were */
+	folio = swapin_folio(vm, entry, &ret);
+	if (!folio)
+		return ret == -EAGAIN ? 0 : ret; /* the PTE changed: the access retries */
+	ptep = pte_offset_map_lock(mm, addr, &ptl);
+	if (!ptep || ptep->val != orig.val) {
+		if (ptep)
+			pte_unmap_unlock(ptep, ptl);
+		folio_unlock(folio);
+		folio_put(vm->ram, folio);
+		return 0;
+	}
+	count_vm_event(vm, fault_swap);
+	exclusive = pte_swp_exclusive(orig);
+	swap_free(vm, entry);
+	if (should_try_to_free_swap(folio, vma, flags))
+		folio_free_swap(vm, folio);
+	atomic_fetch_add(&mm->rss_anon, 1);
+	atomic_fetch_sub(&mm->nr_swapents, 1);
+	pte = mk_pte(vma, folio, false);
+	/* certainly not shared: the swap PTE said so, or no other reference exists */
+	if (exclusive || folio_ref_count(folio) == 1) {
+		if (vma->vm_flags & VM_WRITE) {
+			pte = pte_mkwrite(pte);
+			if (flags & FAULT_FLAG_WRITE) {
+				pte = pte_mkdirty(pte);
+				flags &= ~FAULT_FLAG_WRITE;
+			}
+		}
+		exclusive = true;
+	}
+	if (!folio_test_anon(folio)) {
+		/* read from swap: a folio that may be shared points to the family's root */
+		folio_add_new_anon_rmap(folio, vma, addr, exclusive);
+	} else {
+		folio_add_anon_rmap_pte(folio, vma, addr);
+		if (exclusive)
+			folio_set_flag(folio, PG_anon_exclusive);
+	}
+	set_pte_at(mm, addr, ptep, pte);
+	folio_unlock(folio); /* our reference is the mapping's now */
+	if (flags & FAULT_FLAG_WRITE)
+		return do_wp_page(vma, addr, ptep, ptl, flags);
+	pte_unmap_unlock(ptep, ptl);
+	return 0;
 }
 
 int handle_mm_fault(struct vm_area_struct *vma, unsigned long address, unsigned int flags)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	unsigned long addr = address & PAGE_MASK;
+	spinlock_t *ptl;
 	pte_t *ptep, pte;
 
 	VM_BUG_ON(addr < vma->vm_start || addr >= vma->vm_end || access_error(vma, flags));
 	count_vm_event(mm->vm, fault);
-	spin_lock(&mm->page_table_lock);
-	ptep = pte_offset(mm, addr);
+	ptep = pte_offset_map_lock(mm, addr, &ptl);
 	if (!ptep || pte_none(*ptep)) {
-		spin_unlock(&mm->page_table_lock);
+		if (ptep)
+			pte_unmap_unlock(ptep, ptl);
 		if (vma_is_anonymous(vma))
 			return do_anonymous_page(vma, addr, flags);
 		return do_shmem_fault(vma, addr, flags);
 	}
 	pte = *ptep;
-	VM_BUG_ON(!pte_present(pte)); /* swap-in (do_swap_page) comes with reclaim */
+	if (!pte_present(pte)) {
+		pte_unmap_unlock(ptep, ptl);
+		if (is_migration_pte(pte)) {
+			migration_entry_wait(); /* then the access retries */
+			return 0;
+		}
+		return do_swap_page(vma, addr, pte, flags);
+	}
 	if ((flags & FAULT_FLAG_WRITE) && !pte_write(pte))
-		return do_wp_page(vma, addr, ptep, flags);
+		return do_wp_page(vma, addr, ptep, ptl, flags);
 	/* spurious: another thread resolved it; the access sets young (and dirty) */
 	pte = pte_mkyoung(pte);
 	if (flags & FAULT_FLAG_WRITE)
 		pte = pte_mkdirty(pte);
 	set_pte_at(mm, addr, ptep, pte);
-	spin_unlock(&mm->page_table_lock);
+	pte_unmap_unlock(ptep, ptl);
 	return 0;
 }
 
@@ -358,11 +456,13 @@ static bool mmu_access(struct mm_struct *mm, unsigned long addr, void *buf, size
 {
 	struct ram *ram = mm->vm->ram;
 	bool ok = false;
+	spinlock_t *ptl;
 	pte_t *ptep, pte;
 
-	spin_lock(&mm->page_table_lock);
-	ptep = pte_offset(mm, addr & PAGE_MASK);
-	if (!ptep || !pte_present(*ptep) || (write && !pte_write(*ptep)))
+	ptep = pte_offset_map_lock(mm, addr & PAGE_MASK, &ptl);
+	if (!ptep)
+		return false;
+	if (!pte_present(*ptep) || (write && !pte_write(*ptep)))
 		goto out;
 	pte = pte_mkyoung(*ptep);
 	if (write)
@@ -382,7 +482,7 @@ static bool mmu_access(struct mm_struct *mm, unsigned long addr, void *buf, size
 	}
 	ok = true;
 out:
-	spin_unlock(&mm->page_table_lock);
+	pte_unmap_unlock(ptep, ptl);
 	return ok;
 }
 
@@ -482,30 +582,35 @@ int populate_vma_page_range(struct vm_area_struct *vma, unsigned long start, uns
 struct cold_walk {
 	struct vm_area_struct *vma;
 	bool pageout;
+	struct list_head folio_list; /* pageout: the folios isolated for reclaim */
 };
 
 /*
- * One PTE of madvise_cold_or_pageout_pte_range: only folios mapped by this PTE alone
- * (mapcount 1; the zero page never) are aged or reclaimed. Cold: the PTE becomes old and the
- * folio inactive and unreferenced. Pageout would reclaim the folio: swap is a later layer,
- * so the walk stops with -ENOSYS there.
+ * One PTE of madvise_cold_or_pageout_pte_range: only anonymous folios this PTE alone maps
+ * (folio_maybe_mapped_shared; not the zero page) are aged: unreferenced, and then cold's PTE
+ * made old and its folio moved to the inactive list, or pageout's folio isolated for
+ * reclaim_pages (its PTE left young: reclaim_pages ignores references). Swap PTEs are left
+ * alone. PTE lock held: the LRU lock nests inside it.
  */
 static int cold_pte(pte_t *ptep, unsigned long addr, void *arg)
 {
 	struct cold_walk *w = arg;
+	struct ram *ram = vma_ram(w->vma);
 	pte_t pte = *ptep;
 	struct folio *folio;
 
 	if (!pte_present(pte))
 		return 0;
-	folio = pte_folio(vma_ram(w->vma), pte);
+	folio = pte_folio(ram, pte);
 	if (is_zero_folio(folio) || atomic_load(&folio->mapcount) != 1)
 		return 0;
-	if (w->pageout)
-		return -ENOSYS;
-	set_pte_at(w->vma->vm_mm, addr, ptep, pte_mkold(pte));
+	if (!w->pageout && pte_young(pte))
+		set_pte_at(w->vma->vm_mm, addr, ptep, pte_mkold(pte));
 	folio_clear_flag(folio, PG_referenced);
-	folio_clear_flag(folio, PG_active);
+	if (!w->pageout)
+		folio_deactivate(ram, folio);
+	else if (folio_isolate_lru(ram, folio))
+		list_add(&folio->lru, &w->folio_list);
 	return 0;
 }
 
@@ -516,9 +621,13 @@ int madvise_cold_or_pageout(struct vm_area_struct *vma, unsigned long start, uns
 	struct mm_struct *mm = vma->vm_mm;
 	int ret;
 
+	INIT_LIST_HEAD(&w.folio_list);
 	spin_lock(&mm->page_table_lock);
 	ret = walk_ptes(mm, start, end, cold_pte, &w);
 	spin_unlock(&mm->page_table_lock);
+	/* no page-table lock held: reclaim takes them */
+	if (pageout)
+		reclaim_pages(mm->vm, &w.folio_list);
 	return ret;
 }
 
@@ -531,12 +640,26 @@ static int zap_pte(pte_t *ptep, unsigned long addr, void *arg)
 	struct folio *folio;
 
 	count_vm_event(mm->vm, zap_ptes);
-	VM_BUG_ON(!pte_present(pte)); /* freeing swap entries comes with swap */
+	if (is_migration_pte(pte)) {
+		atomic_fetch_sub(&mm->rss_anon, 1); /* it held no reference; the rss counted it */
+		return 0;
+	}
+	if (!pte_present(pte)) {
+		/* zap_nonpresent_ptes: the slot loses a reference (and its unmapped cache) */
+		atomic_fetch_sub(&mm->nr_swapents, 1);
+		free_swap_and_cache(mm->vm, pte_to_swp_entry(pte));
+		return 0;
+	}
 	folio = pte_folio(ram, pte);
 	if (is_zero_folio(folio))
 		return 0;
 	folio_remove_rmap_pte(folio, vma);
 	add_mm_counter(mm, folio, -1);
+	/* free_swap_cache: a swap-cache folio nothing maps any more need not keep its slot */
+	if (folio_test_flag(folio, PG_swapcache) && !folio_mapped(folio) && folio_trylock(folio)) {
+		folio_free_swap(mm->vm, folio);
+		folio_unlock(folio);
+	}
 	folio_put(ram, folio);
 	return 0;
 }
@@ -552,53 +675,116 @@ void zap_vma_range(struct vm_area_struct *vma, unsigned long start, unsigned lon
 	spin_unlock(&mm->page_table_lock);
 }
 
+/* The end of the PTE table (2 MiB of addresses) that holds addr, clipped to end. */
+static unsigned long pmd_addr_end(unsigned long addr, unsigned long end)
+{
+	unsigned long next = (addr + PMD_SIZE) & ~(PMD_SIZE - 1);
+
+	return next < end ? next : end;
+}
+
+static int found_pte(pte_t *ptep, unsigned long addr, void *arg)
+{
+	*(unsigned long *)arg = addr;
+	return 1;
+}
+
+/* The first address of [start, end) whose PTE is not none, or end. Takes the ptl. */
+static unsigned long next_pte_addr(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	unsigned long addr = end;
+
+	spin_lock(&mm->page_table_lock);
+	walk_ptes(mm, start, end, found_pte, &addr);
+	spin_unlock(&mm->page_table_lock);
+	return addr;
+}
+
 struct copy_pte_state {
 	struct vm_area_struct *dst_vma, *src_vma;
+	struct folio *prealloc; /* a frame for an eager copy, allocated with no lock held */
+	unsigned long addr;     /* -EAGAIN: the PTE that needs prealloc */
 	unsigned long copied;
 };
 
-#define COPY_PTE_STATE(name, dst, src) struct copy_pte_state name = { .dst_vma = (dst), \
-								     .src_vma = (src) }
-
-/* copy_present_page: give the child its own copy of a page now. */
-static int copy_present_page(struct vm_area_struct *dst_vma, unsigned long addr, pte_t *dst_ptep,
-			     struct folio *src)
+/* copy_present_page: give the child its own copy (new, preallocated) of src now. */
+static void copy_present_page(struct vm_area_struct *dst_vma, unsigned long addr,
+			      pte_t *dst_ptep, struct folio *src, struct folio *new)
 {
 	struct mm_struct *dst_mm = dst_vma->vm_mm;
-	struct folio *new = folio_alloc_uptodate(vma_ram(dst_vma), src);
+	struct ram *ram = vma_ram(dst_vma);
 
-	if (!new)
-		return -ENOMEM;
+	folio_copy(ram, new, src);
+	folio_set_flag(new, PG_uptodate);
 	folio_add_new_anon_rmap(new, dst_vma, addr, true);
+	folio_add_lru(ram, new);
 	add_mm_counter(dst_mm, new, 1);
 	set_pte_at(dst_mm, addr, dst_ptep, pte_mkdirty(mk_pte(dst_vma, new, true)));
 	count_vm_event(dst_mm->vm, fork_eager_copy);
-	return 0;
 }
 
-/* copy_present_pte: one PTE of the parent into the child (both PTE locks held). */
+/*
+ * copy_nonpresent_pte: a swap PTE's slot gains the child's reference, and the parent's
+ * exclusive marker goes (both may map the page after a swap-in); a migration entry is copied,
+ * made read-only (not exclusive) in both for a COW mapping.
+ */
+static void copy_nonpresent_pte(struct copy_pte_state *s, pte_t *src_ptep, pte_t *dst_ptep,
+				unsigned long addr)
+{
+	struct mm_struct *src_mm = s->src_vma->vm_mm, *dst_mm = s->dst_vma->vm_mm;
+	pte_t pte = *src_ptep;
+
+	if (is_migration_pte(pte)) {
+		if (is_cow_mapping(s->src_vma->vm_flags) &&
+		    is_exclusive_migration_entry(pte_to_swp_entry(pte))) {
+			pte = migration_pte_mkread(pte, false);
+			set_pte_at(src_mm, addr, src_ptep, pte);
+		}
+		atomic_fetch_add(&dst_mm->rss_anon, 1);
+	} else {
+		swap_duplicate(src_mm->vm, pte_to_swp_entry(pte));
+		if (pte_swp_exclusive(pte)) {
+			pte = pte_swp_clear_exclusive(pte);
+			set_pte_at(src_mm, addr, src_ptep, pte);
+		}
+		atomic_fetch_add(&dst_mm->nr_swapents, 1);
+	}
+	set_pte_at(dst_mm, addr, dst_ptep, pte);
+}
+
+/*
+ * copy_present_pte: one PTE of the parent into the child (both PTE locks held; the child's
+ * table exists). -EAGAIN when the page must be copied now and no frame is preallocated.
+ */
 static int copy_pte(pte_t *src_ptep, unsigned long addr, void *arg)
 {
 	struct copy_pte_state *s = arg;
 	struct mm_struct *src_mm = s->src_vma->vm_mm, *dst_mm = s->dst_vma->vm_mm;
 	struct ram *ram = vma_ram(s->src_vma);
-	pte_t pte = *src_ptep, *dst_ptep;
+	pte_t pte = *src_ptep, *dst_ptep = pte_offset(dst_mm, addr);
 	struct folio *folio;
 
-	VM_BUG_ON(!pte_present(pte)); /* swap entries (swap_duplicate) come with swap */
-	dst_ptep = pte_alloc(dst_mm, addr);
-	if (!dst_ptep)
-		return -ENOMEM;
-	VM_BUG_ON(!pte_none(*dst_ptep));
-	folio = pte_folio(ram, pte);
+	VM_BUG_ON(!dst_ptep || !pte_none(*dst_ptep));
 	s->copied++;
+	if (!pte_present(pte)) {
+		copy_nonpresent_pte(s, src_ptep, dst_ptep, addr);
+		return 0;
+	}
+	folio = pte_folio(ram, pte);
 	if (!is_zero_folio(folio)) {
 		VM_BUG_ON(!folio_test_anon(folio)); /* shared VMAs are never copied */
 		folio_get(folio);
 		if (folio_try_dup_anon_rmap_pte(folio, s->dst_vma, s->src_vma, addr)) {
 			/* maybe pinned: the child gets its own copy now */
 			folio_put(ram, folio);
-			return copy_present_page(s->dst_vma, addr, dst_ptep, folio);
+			if (!s->prealloc) {
+				s->copied--;
+				s->addr = addr;
+				return -EAGAIN;
+			}
+			copy_present_page(s->dst_vma, addr, dst_ptep, folio, s->prealloc);
+			s->prealloc = NULL;
+			return 0;
 		}
 		add_mm_counter(dst_mm, folio, 1);
 	}
@@ -610,22 +796,44 @@ static int copy_pte(pte_t *src_ptep, unsigned long addr, void *arg)
 	return 0;
 }
 
+/*
+ * copy_page_range, one PTE table (2 MiB) at a time, as copy_pte_range does: the child's table
+ * is allocated first with no lock held, then both tables are locked and copied; a page that
+ * must be copied eagerly stops the copy (-EAGAIN), a frame is allocated with no lock held,
+ * and the copy resumes at that page.
+ */
 int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma)
 {
 	struct mm_struct *src_mm = src_vma->vm_mm, *dst_mm = dst_vma->vm_mm;
-	COPY_PTE_STATE(s, dst_vma, src_vma);
-	int ret;
+	struct copy_pte_state s = { .dst_vma = dst_vma, .src_vma = src_vma };
+	unsigned long addr = src_vma->vm_start, end = src_vma->vm_end, next;
+	struct ram *ram = vma_ram(src_vma);
+	int ret = 0;
 
 	/* vma_needs_copy: without an anon_vma every page can be faulted in again */
 	if (!src_vma->anon_vma)
 		return 0;
 	VM_BUG_ON((dst_vma->vm_flags & VM_WIPEONFORK) || src_mm == dst_mm);
 	VM_BUG_ON(dst_vma->vm_start != src_vma->vm_start || dst_vma->vm_end != src_vma->vm_end);
-	spin_lock(&dst_mm->page_table_lock);
-	spin_lock(&src_mm->page_table_lock);
-	ret = walk_ptes(src_mm, src_vma->vm_start, src_vma->vm_end, copy_pte, &s);
-	spin_unlock(&src_mm->page_table_lock);
-	spin_unlock(&dst_mm->page_table_lock);
+	while (!ret && (addr = next_pte_addr(src_mm, addr, end)) < end) {
+		next = pmd_addr_end(addr, end);
+		ret = __pte_alloc(dst_mm, addr);
+		while (!ret) {
+			spin_lock(&dst_mm->page_table_lock);
+			spin_lock(&src_mm->page_table_lock);
+			ret = walk_ptes(src_mm, addr, next, copy_pte, &s);
+			spin_unlock(&src_mm->page_table_lock);
+			spin_unlock(&dst_mm->page_table_lock);
+			if (ret != -EAGAIN)
+				break;
+			addr = s.addr;
+			s.prealloc = folio_alloc(ram); /* may reclaim: no lock held */
+			ret = s.prealloc ? 0 : -ENOMEM;
+		}
+		addr = next;
+	}
+	if (s.prealloc)
+		folio_put(ram, s.prealloc);
 	count_vm_events(src_mm->vm, fork_ptes_copied, s.copied);
 	return ret;
 }
@@ -635,17 +843,6 @@ struct move_pte_state {
 	unsigned long old_addr, new_addr; /* the delta of the move */
 };
 
-#define MOVE_PTE_STATE(name, mm_, old, new) struct move_pte_state name = { .mm = (mm_),   \
-									  .old_addr = (old), \
-									  .new_addr = (new) }
-
-static int move_pte_alloc(pte_t *ptep, unsigned long addr, void *arg)
-{
-	struct move_pte_state *s = arg;
-
-	return pte_alloc(s->mm, addr - s->old_addr + s->new_addr) ? 0 : -ENOMEM;
-}
-
 static int move_pte(pte_t *ptep, unsigned long addr, void *arg)
 {
 	struct move_pte_state *s = arg;
@@ -653,7 +850,30 @@ static int move_pte(pte_t *ptep, unsigned long addr, void *arg)
 	pte_t *new_ptep = pte_offset(s->mm, new_addr);
 
 	VM_BUG_ON(!new_ptep || !pte_none(*new_ptep));
+	/* present, swap and migration PTEs alike move as they are */
 	set_pte_at(s->mm, new_addr, new_ptep, ptep_get_and_clear(s->mm, addr, ptep));
+	return 0;
+}
+
+/*
+ * Every destination PTE table the move needs: one for each 2 MiB of the destination that
+ * receives a PTE, allocated with no lock held, found by walking the source's PTEs (so an
+ * untouched range costs nothing).
+ */
+static int move_pte_alloc(struct mm_struct *mm, unsigned long old_addr, unsigned long new_addr,
+			  unsigned long len)
+{
+	unsigned long addr = old_addr, end = old_addr + len;
+	int ret;
+
+	while ((addr = next_pte_addr(mm, addr, end)) < end) {
+		unsigned long dst = addr - old_addr + new_addr;
+
+		ret = __pte_alloc(mm, dst);
+		if (ret)
+			return ret;
+		addr = pmd_addr_end(dst, new_addr + len) - new_addr + old_addr;
+	}
 	return 0;
 }
 
@@ -663,28 +883,29 @@ int move_page_tables(struct vm_area_struct *vma, unsigned long old_addr,
 {
 	struct mm_struct *mm = vma->vm_mm;
 	struct anon_vma *anon_vma = need_rmap_locks ? vma->anon_vma : NULL;
-	MOVE_PTE_STATE(s, mm, old_addr, new_addr);
+	struct move_pte_state s = { .mm = mm, .old_addr = old_addr, .new_addr = new_addr };
 	int ret;
 
 	VM_BUG_ON(new_vma->vm_mm != mm);
 	VM_BUG_ON(old_addr + len > new_addr && new_addr + len > old_addr);
+	/* allocate first, with no lock held: every destination table the move needs */
+	ret = move_pte_alloc(mm, old_addr, new_addr, len);
+	if (ret) {
+		spin_lock(&mm->page_table_lock);
+		free_empty_pgtables(mm, new_addr, new_addr + len);
+		spin_unlock(&mm->page_table_lock);
+		return ret;
+	}
+	/* point of no return */
 	if (anon_vma)
 		anon_vma_lock_write(anon_vma);
 	spin_lock(&mm->page_table_lock);
-	/* allocate first: every destination table the move needs */
-	ret = walk_ptes(mm, old_addr, old_addr + len, move_pte_alloc, &s);
-	if (ret) {
-		free_empty_pgtables(mm, new_addr, new_addr + len);
-		goto out;
-	}
-	/* point of no return */
 	walk_ptes(mm, old_addr, old_addr + len, move_pte, &s);
 	free_empty_pgtables(mm, old_addr, old_addr + len);
-out:
 	spin_unlock(&mm->page_table_lock);
 	if (anon_vma)
 		anon_vma_unlock_write(anon_vma);
-	return ret;
+	return 0;
 }
 
 struct change_prot_state {
@@ -692,10 +913,7 @@ struct change_prot_state {
 	unsigned long newflags;
 };
 
-#define CHANGE_PROT_STATE(name, vma_, flags) struct change_prot_state name = { .vma = (vma_), \
-									      .newflags = (flags) }
-
-/* change_pte_range's decision for one present PTE. */
+/* change_pte_range's decision for one PTE. */
 static int change_pte(pte_t *ptep, unsigned long addr, void *arg)
 {
 	struct change_prot_state *s = arg;
@@ -704,8 +922,12 @@ static int change_pte(pte_t *ptep, unsigned long addr, void *arg)
 	pte_t pte = *ptep;
 	struct folio *folio;
 
-	if (!pte_present(pte))
+	if (!pte_present(pte)) {
+		/* a writable migration entry turns read-only (an anonymous folio: exclusive) */
+		if (is_migration_pte(pte) && is_writable_migration_entry(pte_to_swp_entry(pte)))
+			set_pte_at(vma->vm_mm, addr, ptep, migration_pte_mkread(pte, true));
 		return 0;
+	}
 	if (!(newflags & VM_WRITE)) {
 		pte = pte_wrprotect(pte);
 	} else if (!pte_write(pte)) {
@@ -723,7 +945,7 @@ void change_protection(struct vm_area_struct *vma, unsigned long start, unsigned
 		       unsigned long newflags)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	CHANGE_PROT_STATE(s, vma, newflags);
+	struct change_prot_state s = { .vma = vma, .newflags = newflags };
 
 	spin_lock(&mm->page_table_lock);
 	walk_ptes(mm, start, end, change_pte, &s);
@@ -755,31 +977,6 @@ int walk_page_range(struct mm_struct *mm, unsigned long start, unsigned long end
 	ret = walk_ptes(mm, start, end, present_pte, &w);
 	spin_unlock(&mm->page_table_lock);
 	return ret;
-}
-
-int folio_pte_clear_young(struct folio *folio, struct vm_area_struct *vma, unsigned long address,
-			  bool clear_young)
-{
-	struct mm_struct *mm = vma->vm_mm;
-	int ret = -ENOENT;
-	pte_t *ptep;
-
-	if (address < vma->vm_start || address >= vma->vm_end)
-		return -ENOENT;
-	spin_lock(&mm->page_table_lock);
-	ptep = pte_offset(mm, address & PAGE_MASK);
-	if (ptep && pte_present(*ptep) && pte_folio(vma_ram(vma), *ptep) == folio) {
-		ret = pte_young(*ptep);
-		if (ret && clear_young)
-			set_pte_at(mm, address & PAGE_MASK, ptep, pte_mkold(*ptep));
-	}
-	spin_unlock(&mm->page_table_lock);
-	return ret;
-}
-
-bool page_vma_mapped(struct folio *folio, struct vm_area_struct *vma, unsigned long address)
-{
-	return folio_pte_clear_young(folio, vma, address, false) >= 0;
 }
 
 /* What folio_walk_start found at one address. */

@@ -31,6 +31,18 @@ static inline bool is_cow_mapping(unsigned long flags)
 
 #define GUP_PIN_COUNTING_BIAS 1024 /* a pin adds this much to the refcount */
 
+/* folio_maybe_dma_pinned: the refcount carries a pin's bias. */
+static inline bool folio_maybe_dma_pinned(const struct folio *folio)
+{
+	return folio_ref_count(folio) >= GUP_PIN_COUNTING_BIAS;
+}
+
+/* add_mm_counter(mm, mm_counter(folio), value): the RSS of folio's kind, anon or shmem. */
+static inline void add_mm_counter(struct mm_struct *mm, const struct folio *folio, long value)
+{
+	atomic_fetch_add(folio_test_anon(folio) ? &mm->rss_anon : &mm->rss_shmem, value);
+}
+
 /*
  * folio_needs_cow_for_dma: fork must not share a page of vma that may be pinned (the mm has
  * pinned pages and the refcount carries a pin's bias): the child gets a copy.
@@ -74,10 +86,10 @@ int move_page_tables(struct vm_area_struct *vma, unsigned long old_addr,
 		     bool need_rmap_locks) __must_check;
 
 /*
- * mprotect: apply newflags (the VMA's complete new vm_flags) to the present PTEs of
- * [start, end): without VM_WRITE every PTE is write-protected; with VM_WRITE a shared PTE
- * becomes writable, a private one only if it maps an AnonExclusive folio
- * (can_change_pte_writable).
+ * mprotect: apply newflags (the VMA's complete new vm_flags) to the PTEs of [start, end):
+ * without VM_WRITE every PTE is write-protected (and a writable migration entry made
+ * read-only); with VM_WRITE a shared PTE becomes writable, a private one only if it maps an
+ * AnonExclusive folio (can_change_pte_writable). Swap PTEs stay as they are.
  */
 void change_protection(struct vm_area_struct *vma, unsigned long start, unsigned long end,
 		       unsigned long newflags);
@@ -91,9 +103,11 @@ void change_protection(struct vm_area_struct *vma, unsigned long start, unsigned
 int populate_vma_page_range(struct vm_area_struct *vma, unsigned long start, unsigned long end);
 
 /*
- * MADV_COLD / MADV_PAGEOUT on [start, end) of vma (mmap_lock read). Cold ages the folios this
- * VMA alone maps. Pageout: 0 when there is nothing it would reclaim (nothing present, or every
- * page shared); -ENOSYS when it would reclaim a folio (swap is not modelled yet).
+ * MADV_COLD / MADV_PAGEOUT on [start, end) of vma (mmap_lock read), as
+ * madvise_cold_or_pageout_pte_range: only anonymous folios this PTE alone maps are touched
+ * (the zero page and shared folios are skipped); each loses its referenced state; cold makes
+ * the PTE old and moves the folio to the inactive list; pageout isolates it, then reclaims the
+ * isolated folios to swap (reclaim_pages), whatever their young bits. 0.
  */
 int madvise_cold_or_pageout(struct vm_area_struct *vma, unsigned long start, unsigned long end,
 			    bool pageout) __must_check;
@@ -116,14 +130,6 @@ typedef int (*present_pte_fn)(unsigned long addr, pte_t pte, struct folio *folio
 int walk_page_range(struct mm_struct *mm, unsigned long start, unsigned long end,
 		    present_pte_fn fn, void *arg);
 
-/* page_vma_mapped_walk for one small folio: does the PTE of address in vma map folio? */
-bool page_vma_mapped(struct folio *folio, struct vm_area_struct *vma, unsigned long address);
-/*
- * The same, and the PTE's young bit: -ENOENT when the PTE does not map folio, else 0 (old)
- * or 1 (young; made old when clear_young, as ptep_clear_flush_young does).
- */
-int folio_pte_clear_young(struct folio *folio, struct vm_area_struct *vma, unsigned long address,
-			  bool clear_young);
 
 /* Shared anonymous mappings (shmem.c). */
 struct shmem_file {

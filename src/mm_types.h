@@ -72,6 +72,7 @@ struct pgd_table;   /* memory.h: the top level of a page table */
 struct shmem_file;  /* memory.h: the object behind a shared anonymous mapping */
 struct ram;         /* memory.h: physical memory */
 struct rmap_ops;    /* rmap.h: one reverse-map design */
+struct swap_info_struct; /* reclaim/swap.h: the swap device */
 
 /*
  * A VMA. Freed after an RCU grace period (vm_area_free), so a lockless reader that found it
@@ -130,6 +131,7 @@ struct anonvm {
 	struct anonvm_config cfg;
 	const struct rmap_ops *rmap;
 	struct ram *ram;
+	struct swap_info_struct *swap;
 	spinlock_t mms_lock;
 	struct list_head mms;
 	unsigned long next_mm_id;

@@ -2,8 +2,9 @@
 /*
  * pgtable.c: the 4-level page tables of an mm (format and invariants in pgtable.h).
  *
- * Owns: every struct pt_table (allocated on demand by pte_alloc, freed when empty by
- * free_empty_pgtables, counted as AV_OBJ_PGTABLE), the pgd (pgd_alloc / pgd_free).
+ * Owns: every struct pt_table (allocated on demand by __pte_alloc, outside the lock, freed
+ * when empty by free_empty_pgtables, counted as AV_OBJ_PGTABLE), the pgd (pgd_alloc /
+ * pgd_free).
  *
  * Invariants:
  *   t->nr_used == |{ i : t->next[i] != NULL }| for pgd, pud and pmd tables;
@@ -12,8 +13,9 @@
  *   nr_used == 0.
  *
  * Locks: the PTE lock is the mm's page_table_lock, for all tables of the mm (Linux splits it
- * per PTE table with USE_SPLIT_PTE_PTLOCKS; that is a later refinement here). Every function
- * but pgd_alloc/pgd_free runs with it held.
+ * per PTE table with USE_SPLIT_PTE_PTLOCKS; pte_lockptr is where that will happen). Every
+ * function but pgd_alloc/pgd_free, __pte_alloc and pte_*_map_lock runs with it held; no
+ * allocation happens under it.
  */
 #include <errno.h>
 
@@ -57,43 +59,86 @@ void pgd_free(struct mm_struct *mm)
 	mm->pgd = NULL;
 }
 
-/* Walk down to the PTE table of addr; with alloc, create missing tables. */
-static struct pt_table *pte_table_of(struct mm_struct *mm, unsigned long addr, bool alloc)
+/* Walk down to the PTE table of addr, or NULL where a table is missing. ptl held. */
+static struct pt_table *pte_table_of(struct mm_struct *mm, unsigned long addr)
 {
 	struct pt_table *t = &mm->pgd->table;
-	int level;
 
-	for (level = 0; level < PT_LEVEL_PTE; level++) {
-		unsigned int i = level_index(level, addr);
-
-		if (!t->next[i]) {
-			if (!alloc)
-				return NULL;
-			t->next[i] = av_alloc(AV_OBJ_PGTABLE, sizeof(struct pt_table));
-			if (!t->next[i]) {
-				/* leave no empty table behind on the path */
-				free_empty_pgtables(mm, addr, addr + PAGE_SIZE);
-				return NULL;
-			}
-			t->nr_used++;
-		}
-		t = t->next[i];
-	}
+	for (int level = 0; level < PT_LEVEL_PTE && t; level++)
+		t = t->next[level_index(level, addr)];
 	return t;
 }
 
 pte_t *pte_offset(struct mm_struct *mm, unsigned long addr)
 {
-	struct pt_table *t = pte_table_of(mm, addr, false);
+	struct pt_table *t = pte_table_of(mm, addr);
 
 	return t ? &t->pte[level_index(PT_LEVEL_PTE, addr)] : NULL;
 }
 
-pte_t *pte_alloc(struct mm_struct *mm, unsigned long addr)
+int __pte_alloc(struct mm_struct *mm, unsigned long addr)
 {
-	struct pt_table *t = pte_table_of(mm, addr, true);
+	spinlock_t *ptl = pte_lockptr(mm, addr);
+	struct pt_table *t, *new = NULL;
+	int level;
 
-	return t ? &t->pte[level_index(PT_LEVEL_PTE, addr)] : NULL;
+	spin_lock(ptl);
+	for (t = &mm->pgd->table, level = 0; level < PT_LEVEL_PTE; level++) {
+		unsigned int i = level_index(level, addr);
+
+		if (!t->next[i]) {
+			if (!new) {
+				/* allocate unlocked, then walk again: the tables may have changed */
+				spin_unlock(ptl);
+				new = av_alloc(AV_OBJ_PGTABLE, sizeof(*new));
+				if (!new) {
+					/* leave no empty table behind on the path */
+					spin_lock(ptl);
+					free_empty_pgtables(mm, addr, addr + PAGE_SIZE);
+					spin_unlock(ptl);
+					return -ENOMEM;
+				}
+				spin_lock(ptl);
+				t = &mm->pgd->table;
+				level = -1;
+				continue;
+			}
+			t->next[i] = new;
+			t->nr_used++;
+			new = NULL;
+		}
+		t = t->next[i];
+	}
+	spin_unlock(ptl);
+	if (new)
+		av_free(AV_OBJ_PGTABLE, new); /* another thread installed it first */
+	return 0;
+}
+
+pte_t *pte_offset_map_lock(struct mm_struct *mm, unsigned long addr, spinlock_t **ptlp)
+{
+	spinlock_t *ptl = pte_lockptr(mm, addr);
+	pte_t *ptep;
+
+	spin_lock(ptl);
+	ptep = pte_offset(mm, addr);
+	if (!ptep) {
+		spin_unlock(ptl);
+		return NULL;
+	}
+	*ptlp = ptl;
+	return ptep;
+}
+
+pte_t *pte_alloc_map_lock(struct mm_struct *mm, unsigned long addr, spinlock_t **ptlp)
+{
+	pte_t *ptep;
+
+	while (!(ptep = pte_offset_map_lock(mm, addr, ptlp))) {
+		if (__pte_alloc(mm, addr))
+			return NULL;
+	}
+	return ptep;
 }
 
 /* The PTE table that holds ptep: pte[] is at offset 0 of struct pt_table. */
@@ -106,7 +151,7 @@ void set_pte_at(struct mm_struct *mm, unsigned long addr, pte_t *ptep, pte_t pte
 {
 	struct pt_table *t = ptep_table(ptep, addr);
 
-	VM_BUG_ON(pte_table_of(mm, addr, false) != t);
+	VM_BUG_ON(pte_table_of(mm, addr) != t);
 	if (pte_none(*ptep) && !pte_none(pte))
 		t->nr_used++;
 	else if (!pte_none(*ptep) && pte_none(pte))

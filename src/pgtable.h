@@ -7,12 +7,13 @@
  * PTE format (64 bits):
  *
  *   present:     | pfn (bits 12-63) | ... | D 6 | A 5 | ... | W 1 | P 0 |
- *   swap entry:  | offset (12-63)   | type (3-7) | X 2 | S 1 | P 0 |
+ *   swap entry:  | offset (12-63)   | MD 9 | MA 8 | type (3-7) | X 2 | S 1 | P 0 |
  *   none:        all zero
  *
  *   Bits (numbered): P present, W writable, A young (accessed), D dirty; S marks a swap
  *   entry (so that a swap entry is never pte_none), X = pte_swp_exclusive (the page was
- *   AnonExclusive when it was swapped out).
+ *   AnonExclusive when it was swapped out). Types from MAX_SWAPFILES up are migration
+ *   entries, whose offset is a pfn and whose MA / MD bits keep the PTE's young and dirty.
  *
  * Invariants (ptl = the mm's page_table_lock):
  *   table->nr_used == number of entries of table that are not none (PTE level) / not NULL
@@ -20,7 +21,7 @@
  *   a table other than the pgd is freed as soon as free_empty_pgtables() sees nr_used == 0;
  *   the pgd lives from pgd_alloc to pgd_free.
  * Every function here is called with ptl held, except pgd_alloc/pgd_free (mm not shared yet /
- * any more).
+ * any more) and the allocating and locking ones (__pte_alloc, pte_*_map_lock), which take it.
  */
 #ifndef ANONVM_PGTABLE_H
 #define ANONVM_PGTABLE_H
@@ -50,8 +51,19 @@ typedef struct {
 #define _PTE_SWP_EXCLUSIVE (1UL << 2)
 #define _PTE_SWP_TYPE_SHIFT 3
 #define _PTE_SWP_TYPE_BITS 5
+#define _PTE_SWP_MIG_YOUNG (1UL << 8) /* a migration entry: the PTE was young */
+#define _PTE_SWP_MIG_DIRTY (1UL << 9) /* a migration entry: the PTE was dirty */
 #define _PTE_SWP_OFFSET_SHIFT 12
-#define MAX_SWAPFILES (1 << _PTE_SWP_TYPE_BITS)
+#define SWP_TYPE_NR (1 << _PTE_SWP_TYPE_BITS)
+/*
+ * Swap types: swap devices 0 .. MAX_SWAPFILES - 1, then the migration entries (the kernel's
+ * SWP_MIGRATION_*): the offset is the pfn of the folio being migrated; READ_EXCLUSIVE and
+ * WRITE carry PageAnonExclusive across the migration, WRITE the PTE's write bit.
+ */
+#define MAX_SWAPFILES (SWP_TYPE_NR - 3)
+#define SWP_MIGRATION_READ MAX_SWAPFILES
+#define SWP_MIGRATION_READ_EXCLUSIVE (MAX_SWAPFILES + 1)
+#define SWP_MIGRATION_WRITE (MAX_SWAPFILES + 2)
 
 static inline pte_t __pte(uint64_t val)
 {
@@ -134,14 +146,14 @@ typedef struct {
 
 static inline swp_entry_t swp_entry(unsigned int type, unsigned long offset)
 {
-	VM_BUG_ON(type >= MAX_SWAPFILES);
+	VM_BUG_ON(type >= SWP_TYPE_NR);
 	return (swp_entry_t){ ((uint64_t)type << _PTE_SWP_TYPE_SHIFT) |
 			      ((uint64_t)offset << _PTE_SWP_OFFSET_SHIFT) };
 }
 
 static inline unsigned int swp_type(swp_entry_t e)
 {
-	return (e.val >> _PTE_SWP_TYPE_SHIFT) & (MAX_SWAPFILES - 1);
+	return (e.val >> _PTE_SWP_TYPE_SHIFT) & (SWP_TYPE_NR - 1);
 }
 
 static inline unsigned long swp_offset(swp_entry_t e)
@@ -157,7 +169,70 @@ static inline pte_t swp_entry_to_pte(swp_entry_t e, bool exclusive)
 static inline swp_entry_t pte_to_swp_entry(pte_t pte)
 {
 	VM_BUG_ON(!is_swap_pte(pte));
-	return (swp_entry_t){ pte.val & ~(uint64_t)(_PTE_SWAP | _PTE_SWP_EXCLUSIVE) };
+	return (swp_entry_t){ pte.val & ~(uint64_t)(_PTE_SWAP | _PTE_SWP_EXCLUSIVE |
+						    _PTE_SWP_MIG_YOUNG | _PTE_SWP_MIG_DIRTY) };
+}
+
+static inline bool is_migration_entry(swp_entry_t e)
+{
+	return swp_type(e) >= SWP_MIGRATION_READ;
+}
+
+/* A swap PTE that names a slot of a swap device (not a migration entry). */
+static inline bool is_swap_device_pte(pte_t pte)
+{
+	return is_swap_pte(pte) && !is_migration_entry(pte_to_swp_entry(pte));
+}
+
+static inline bool is_migration_pte(pte_t pte)
+{
+	return is_swap_pte(pte) && is_migration_entry(pte_to_swp_entry(pte));
+}
+
+/* The migration entry of the folio at pfn that replaces pte (try_to_migrate_one). */
+static inline pte_t make_migration_pte(unsigned long pfn, pte_t pte, bool exclusive)
+{
+	unsigned int type = pte_write(pte) ? SWP_MIGRATION_WRITE :
+			    exclusive ? SWP_MIGRATION_READ_EXCLUSIVE : SWP_MIGRATION_READ;
+
+	return __pte(swp_entry(type, pfn).val | _PTE_SWAP |
+		     (pte_young(pte) ? _PTE_SWP_MIG_YOUNG : 0) |
+		     (pte_dirty(pte) ? _PTE_SWP_MIG_DIRTY : 0));
+}
+
+static inline bool is_writable_migration_entry(swp_entry_t e)
+{
+	return swp_type(e) == SWP_MIGRATION_WRITE;
+}
+
+/* A writable or exclusive migration entry: the folio was AnonExclusive. */
+static inline bool is_exclusive_migration_entry(swp_entry_t e)
+{
+	return swp_type(e) == SWP_MIGRATION_WRITE || swp_type(e) == SWP_MIGRATION_READ_EXCLUSIVE;
+}
+
+static inline bool pte_migration_young(pte_t pte)
+{
+	return pte.val & _PTE_SWP_MIG_YOUNG;
+}
+
+static inline bool pte_migration_dirty(pte_t pte)
+{
+	return pte.val & _PTE_SWP_MIG_DIRTY;
+}
+
+/*
+ * A writable (or exclusive) migration entry made read-only: shared (fork's
+ * make_readable_migration_entry: the page is the child's too now), or exclusive (mprotect's
+ * make_readable_exclusive_migration_entry for an anonymous folio).
+ */
+static inline pte_t migration_pte_mkread(pte_t pte, bool exclusive)
+{
+	swp_entry_t e = pte_to_swp_entry(pte);
+	unsigned int type = exclusive ? SWP_MIGRATION_READ_EXCLUSIVE : SWP_MIGRATION_READ;
+
+	return __pte(swp_entry(type, swp_offset(e)).val | _PTE_SWAP |
+		     (pte.val & (_PTE_SWP_MIG_YOUNG | _PTE_SWP_MIG_DIRTY)));
 }
 
 static inline bool pte_swp_exclusive(pte_t pte)
@@ -184,10 +259,47 @@ struct pgd_table {
 	struct pt_table table;
 };
 
-/* The PTE slot of addr, or NULL when a table on the way is missing. */
+/* The lock of the PTE table of addr (today the mm's page_table_lock for every table). */
+static inline spinlock_t *pte_lockptr(struct mm_struct *mm, unsigned long addr)
+{
+	return &mm->page_table_lock;
+}
+
+/* The PTE slot of addr, or NULL when a table on the way is missing. ptl held. */
 pte_t *pte_offset(struct mm_struct *mm, unsigned long addr);
-/* The PTE slot of addr, allocating missing tables; NULL on -ENOMEM (then nothing is left). */
-pte_t *pte_alloc(struct mm_struct *mm, unsigned long addr) __must_check;
+
+/*
+ * __pte_alloc: make sure every table on the way to addr's PTE exists. A missing table is
+ * allocated with no lock held, then installed under the ptl if it is still missing (else
+ * freed): nothing is ever allocated under a page-table lock. 0 or -ENOMEM (then the empty
+ * tables on the path are freed: nothing is left half-built). Called without the ptl.
+ */
+int __pte_alloc(struct mm_struct *mm, unsigned long addr) __must_check;
+
+/*
+ * pte_offset_map_lock: the PTE slot of addr with its table's lock taken (*ptlp), or NULL
+ * with no lock held when a table is missing. pte_alloc_map_lock allocates what is missing
+ * first (retrying if another thread freed it meanwhile); NULL: -ENOMEM. Release with
+ * pte_unmap_unlock. Called without the ptl.
+ */
+pte_t *pte_offset_map_lock(struct mm_struct *mm, unsigned long addr, spinlock_t **ptlp);
+pte_t *pte_alloc_map_lock(struct mm_struct *mm, unsigned long addr, spinlock_t **ptlp);
+
+static inline void pte_unmap_unlock(pte_t *ptep, spinlock_t *ptl)
+{
+	spin_unlock(ptl);
+}
+
+/* ptep_test_and_clear_young: was the PTE young? It is old now. ptl held. */
+static inline bool ptep_test_and_clear_young(struct mm_struct *mm, unsigned long addr,
+					     pte_t *ptep)
+{
+	bool young = pte_young(*ptep);
+
+	if (young)
+		ptep->val &= ~_PTE_YOUNG;
+	return young;
+}
 
 /* Store a PTE (keeps the table's nr_used). */
 void set_pte_at(struct mm_struct *mm, unsigned long addr, pte_t *ptep, pte_t pte);

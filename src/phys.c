@@ -9,11 +9,13 @@
  * user accesses only fault.
  *
  * Allocation order: the most recently freed frame first (free_list is a stack), then never
- * used frames in ascending order. Every allocation is a fault-injection point
- * (av_should_fail) and is counted as AV_OBJ_FOLIO.
+ * used frames in ascending order. When none is left, direct reclaim (reclaim/vmscan.c) swaps
+ * some out first. Every allocation is a fault-injection point (av_should_fail: an injected
+ * failure is a failure after reclaim) and is counted as AV_OBJ_FOLIO.
  *
  * Invariants: see phys.h. Locks: ram->lock guards free_list and next_fresh; it nests inside
- * the page-table lock (folio_put runs under it); refcounts are atomic.
+ * the page-table lock (folio_put runs under it), as the LRU lock does; refcounts are atomic.
+ * folio_alloc is never called with a page-table lock held: reclaim takes them.
  */
 #include <errno.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 #include "alloc.h"
 #include "memory.h"
 #include "phys.h"
+#include "reclaim/swap.h"
 
 static void *map_noreserve(size_t bytes)
 {
@@ -53,6 +56,8 @@ int ram_init(struct anonvm *vm)
 	}
 	spin_lock_init(&ram->lock);
 	INIT_LIST_HEAD(&ram->free_list);
+	lruvec_init(&ram->lruvec);
+	ram->vm = vm;
 	/* frame 0: the zero page; its contents are zero from mmap */
 	zero = &ram->frames[ZERO_PFN];
 	folio_set_flag(zero, PG_zero);
@@ -79,16 +84,16 @@ void ram_destroy(struct anonvm *vm)
 		munmap(ram->base, ram->nr_frames * PAGE_SIZE);
 	munmap(ram->frames, ram->nr_frames * sizeof(struct folio));
 	spin_lock_destroy(&ram->lock);
+	spin_lock_destroy(&ram->lruvec.lru_lock);
 	av_free(AV_OBJ_OTHER, ram);
 	vm->ram = NULL;
 }
 
-struct folio *folio_alloc(struct ram *ram)
+/* A free frame, or NULL when every frame is in use. */
+static struct folio *__folio_alloc(struct ram *ram)
 {
 	struct folio *folio = NULL;
 
-	if (av_should_fail())
-		return NULL;
 	spin_lock(&ram->lock);
 	if (!list_empty(&ram->free_list)) {
 		folio = list_first_entry(&ram->free_list, struct folio, lru);
@@ -100,6 +105,26 @@ struct folio *folio_alloc(struct ram *ram)
 	if (folio)
 		ram->nr_in_use++;
 	spin_unlock(&ram->lock);
+	return folio;
+}
+
+/* Rounds of direct reclaim before an allocation gives up (the kernel's retries, roughly). */
+#define RECLAIM_RETRIES 4
+#define RECLAIM_BATCH 32 /* SWAP_CLUSTER_MAX */
+
+struct folio *folio_alloc(struct ram *ram)
+{
+	struct folio *folio;
+
+	if (av_should_fail())
+		return NULL;
+	folio = __folio_alloc(ram);
+	/* RAM is full: reclaim to swap, then try again */
+	for (int i = 0; !folio && i < RECLAIM_RETRIES; i++) {
+		if (!try_to_free_pages(ram->vm, RECLAIM_BATCH))
+			break;
+		folio = __folio_alloc(ram);
+	}
 	if (!folio)
 		return NULL;
 	VM_BUG_ON(atomic_load(&folio->refcount) != 0 || atomic_load(&folio->mapcount) != 0);
@@ -119,6 +144,9 @@ void folio_put(struct ram *ram, struct folio *folio)
 		return;
 	/* the last reference: nothing maps the frame and nothing can find it any more */
 	VM_BUG_ON(atomic_load(&folio->mapcount) != 0);
+	VM_BUG_ON(folio_test_flag(folio, PG_swapcache) || folio_test_flag(folio, PG_locked));
+	if (folio_test_flag(folio, PG_lru))
+		lru_del_freed(ram, folio);
 	folio->mapping = 0;
 	folio->index = 0;
 	folio->private = 0;
@@ -130,18 +158,25 @@ void folio_put(struct ram *ram, struct folio *folio)
 	av_count(AV_OBJ_FOLIO, -1);
 }
 
+void folio_copy(struct ram *ram, struct folio *dst, const struct folio *src)
+{
+	void *p = folio_address(ram, dst);
+
+	if (!p)
+		return;
+	if (is_zero_folio(src))
+		memset(p, 0, PAGE_SIZE);
+	else
+		memcpy(p, folio_address(ram, src), PAGE_SIZE);
+}
+
 struct folio *folio_alloc_uptodate(struct ram *ram, const struct folio *src)
 {
 	struct folio *folio = folio_alloc(ram);
-	void *p;
 
 	if (!folio)
 		return NULL;
-	p = folio_address(ram, folio);
-	if (p && (!src || is_zero_folio(src)))
-		memset(p, 0, PAGE_SIZE);
-	else if (p)
-		memcpy(p, folio_address(ram, src), PAGE_SIZE);
+	folio_copy(ram, folio, src ? src : zero_folio(ram));
 	folio_set_flag(folio, PG_uptodate);
 	return folio;
 }

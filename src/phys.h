@@ -19,9 +19,28 @@
 
 #include <sched.h>
 
+#include "atomic.h"
 #include "mm_types.h"
 
 #define ZERO_PFN 0UL
+
+enum lru_list {
+	LRU_INACTIVE_ANON,
+	LRU_ACTIVE_ANON,
+	NR_LRU_LISTS
+};
+
+/*
+ * The LRU lists of the machine's memory (reclaim/lru.c; the kernel's per-node lruvec). An
+ * anonymous folio is on exactly one list (PG_lru; PG_active says which) from the fault that
+ * made it until it is isolated or freed; the lists hold no reference. Shared anonymous
+ * (shmem) folios are not on the lists: the model does not reclaim them.
+ */
+struct lruvec {
+	spinlock_t lru_lock;                  /* the lists, PG_lru / PG_active, nr[] */
+	struct list_head lists[NR_LRU_LISTS]; /* through folio->lru; the head is the newest */
+	unsigned long nr[NR_LRU_LISTS];
+};
 
 struct ram {
 	spinlock_t lock;            /* free_list, next_fresh */
@@ -31,16 +50,30 @@ struct ram {
 	unsigned long next_fresh;   /* frames from here on were never handed out; lock */
 	struct list_head free_list; /* freed frames, linked through folio->lru; lock */
 	unsigned long nr_in_use;    /* live folios; lock */
+	struct lruvec lruvec;       /* reclaim/lru.c */
+	struct anonvm *vm;          /* the machine (direct reclaim); fixed */
 };
 
-/* A new folio: refcount 1, mapcount 0, no mapping; contents undefined. NULL: out of memory. */
+/*
+ * A new folio: refcount 1, mapcount 0, no mapping; contents undefined. When every frame is
+ * in use, direct reclaim (try_to_free_pages) frees some first. NULL: out of memory (or an
+ * injected failure). Called with no page-table, anon_vma, LRU or swap lock held.
+ */
 struct folio *folio_alloc(struct ram *ram) __must_check;
+/* The 4096 bytes of src into dst (nothing in metadata-only mode). */
+void folio_copy(struct ram *ram, struct folio *dst, const struct folio *src);
 
 static inline void folio_get(struct folio *folio)
 {
 	VM_BUG_ON(folio_test_flag(folio, PG_zero));
 	VM_BUG_ON(atomic_load(&folio->refcount) <= 0);
 	atomic_fetch_add(&folio->refcount, 1);
+}
+
+/* A reference unless the folio is being freed (refcount 0): lockless lookups (folio_try_get). */
+static inline bool folio_try_get(struct folio *folio)
+{
+	return atomic_inc_not_zero(&folio->refcount);
 }
 
 /* The folio lock is the PG_locked bit; there is no wait queue: folio_lock yields and retries. */

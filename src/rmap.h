@@ -29,6 +29,7 @@
 #include <stdio.h>
 
 #include "mm_types.h"
+#include "pgtable.h"
 
 struct anon_vma_rb_root {
 	struct anon_vma_rb_node *rb_node; /* the interval tree of anon_vma_chain.rb */
@@ -114,6 +115,11 @@ struct rmap_walk_control {
 	bool (*done)(struct folio *folio);
 	bool try_lock;   /* do not sleep on the anon_vma lock (reclaim) */
 	bool account;    /* add the cost to the machine's counters (not the validator's walks) */
+	/*
+	 * the caller pinned the folio's anon_vma (folio_get_anon_vma) and holds the folio lock:
+	 * lock it directly, even though the folio is not mapped (migration's second walk)
+	 */
+	bool anon_vma_pinned;
 	bool contended;  /* out: try_lock failed */
 	/*
 	 * out: VMAs the walk looked at (what the design's index offered), and PTEs probed: the
@@ -313,6 +319,55 @@ struct rmap_walk_cost {
 int folio_referenced(struct folio *folio, unsigned long *vm_flags, struct rmap_walk_cost *cost);
 
 /*
+ * page_vma_mapped_walk (rmap/page_vma_mapped.c; mm/page_vma_mapped.c): the PTE that maps
+ * folio in vma at address, returned with its page-table lock held; every user of a walk
+ * starts from it. The caller fills folio, vma, address and flags (PVMW_MIGRATION: look for
+ * the folio's migration entries instead of present PTEs), then loops:
+ *
+ *	while (page_vma_mapped_walk(&pvmw)) { ... pvmw.pte, locked by pvmw.ptl ... }
+ *
+ * One folio is one page: the loop body runs at most once. Leaving it early (break or
+ * return) needs page_vma_mapped_walk_done. No lock held on entry but the walk's anon_vma.
+ */
+#define PVMW_MIGRATION 0x1
+
+struct page_vma_mapped_walk {
+	struct folio *folio;
+	struct vm_area_struct *vma;
+	unsigned long address;
+	unsigned int flags;
+	pte_t *pte;      /* out: the PTE, while the walk holds ptl */
+	spinlock_t *ptl;
+};
+
+bool page_vma_mapped_walk(struct page_vma_mapped_walk *pvmw);
+
+static inline void page_vma_mapped_walk_done(struct page_vma_mapped_walk *pvmw)
+{
+	if (pvmw->pte)
+		pte_unmap_unlock(pvmw->pte, pvmw->ptl);
+	pvmw->pte = NULL;
+}
+
+/*
+ * try_to_unmap (reclaim; folio locked, in the swap cache): every PTE mapping folio becomes
+ * a swap PTE naming its slot (with the exclusive marker if the folio was AnonExclusive);
+ * the mappings and their references go. It stops at a VM_LOCKED VMA, or at a mapping that
+ * may be pinned. Afterwards folio_mapped() says whether it succeeded.
+ */
+void try_to_unmap(struct folio *folio);
+
+/*
+ * try_to_migrate (migration; folio locked, isolated): every PTE mapping folio becomes a
+ * migration entry naming it (keeping write, young, dirty and AnonExclusive); the mappings
+ * and their references go. remove_migration_ptes(src, dst) turns the migration entries of
+ * src back into PTEs, of dst (src itself when the migration failed), found through dst's
+ * reverse map.
+ */
+void try_to_migrate(struct folio *folio);
+void remove_migration_ptes(struct folio *src, struct folio *dst);
+
+/*
  * anon_vma references (§1.1): the holder of a reference may lock the anon_vma. The last
  * put frees it, then drops the root's reference (a root is freed after its family).
  */
@@ -329,6 +384,8 @@ void put_anon_vma(struct anon_vma *anon_vma);
  * anon_vma_unlock_read. Lockless: RCU + a re-check of folio_mapped (type-stable memory).
  */
 struct anon_vma *folio_lock_anon_vma_read(struct folio *folio, struct rmap_walk_control *rwc);
+/* The folio's anon_vma with a reference taken, if it is mapped (else NULL). RCU inside. */
+struct anon_vma *folio_get_anon_vma(struct folio *folio);
 
 /*
  * The anon_vma of a compatible neighbour of vma (next first, then prev) that is not a fork

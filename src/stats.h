@@ -13,7 +13,8 @@
 	X(anon_vma_alloc) X(anon_vma_free) X(anon_vma_reuse) X(avc_alloc) X(avc_free)      \
 	X(fault) X(fault_zero) X(fault_anon) X(fault_shmem) X(wp_reuse) X(wp_copy)         \
 	X(fork) X(fork_ptes_copied) X(fork_eager_copy) X(vma_merge) X(vma_split)           \
-	X(zap_ptes)
+	X(zap_ptes) X(fault_swap) X(pswpin) X(pswpout) X(pgscan) X(pgsteal) X(pgactivate)   \
+	X(pgdeactivate) X(pgmigrate_success) X(pgmigrate_fail)
 
 struct vm_stats {
 #define VM_STAT_FIELD(name) atomic_ulong name;

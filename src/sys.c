@@ -13,6 +13,7 @@
 
 #include "alloc.h"
 #include "memory.h"
+#include "reclaim/swap.h"
 #include "rmap.h"
 #include "validate.h"
 
@@ -20,6 +21,7 @@ void anonvm_config_default(struct anonvm_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->ram_bytes = 1UL << 30;
+	cfg->swap_bytes = 256UL << 20;
 	cfg->design = ANONVM_RMAP_LINUX;
 	cfg->debug_level = ANONVM_DEBUG;
 }
@@ -73,7 +75,7 @@ int anonvm_create(const struct anonvm_config *cfg, struct anonvm **out)
 	int ret;
 
 	if (!cfg->ram_bytes || cfg->ram_bytes % ANONVM_PAGE_SIZE || !rmap_design(cfg->design) ||
-	    cfg->debug_level < 0 || cfg->debug_level > 2)
+	    cfg->debug_level < 0 || cfg->debug_level > 2 || cfg->swap_bytes % ANONVM_PAGE_SIZE)
 		return -EINVAL;
 	vm = av_alloc(AV_OBJ_OTHER, sizeof(*vm));
 	if (!vm)
@@ -86,6 +88,11 @@ int anonvm_create(const struct anonvm_config *cfg, struct anonvm **out)
 	spin_lock_init(&vm->anon_vmas_lock);
 	INIT_LIST_HEAD(&vm->anon_vmas);
 	ret = ram_init(vm);
+	if (!ret) {
+		ret = swap_init(vm);
+		if (ret)
+			ram_destroy(vm);
+	}
 	if (ret) {
 		spin_lock_destroy(&vm->mms_lock);
 		spin_lock_destroy(&vm->anon_vmas_lock);
@@ -102,6 +109,7 @@ void anonvm_destroy(struct anonvm *vm)
 	while (!list_empty(&vm->mms))
 		anonvm_exit(mm_handle(list_first_entry(&vm->mms, struct mm_struct, mmlist)));
 	rcu_barrier();
+	swap_destroy(vm);
 	ram_destroy(vm);
 	spin_lock_destroy(&vm->mms_lock);
 	spin_lock_destroy(&vm->anon_vmas_lock);
@@ -123,6 +131,28 @@ void anonvm_stats_print(struct anonvm *vm, FILE *out)
 int anonvm_dot(struct anonvm *vm, FILE *out)
 {
 	return rmap_dot(vm, out);
+}
+
+void anonvm_meminfo(struct anonvm *vm, struct anonvm_meminfo *info)
+{
+	struct lruvec *lruvec = &vm->ram->lruvec;
+	struct swap_info_struct *si = vm->swap;
+
+	memset(info, 0, sizeof(*info));
+	info->ram_frames = vm->ram->nr_frames;
+	info->frames_in_use = ram_frames_in_use(vm->ram);
+	spin_lock(&lruvec->lru_lock);
+	info->lru_inactive = lruvec->nr[LRU_INACTIVE_ANON];
+	info->lru_active = lruvec->nr[LRU_ACTIVE_ANON];
+	spin_unlock(&lruvec->lru_lock);
+	spin_lock(&si->lock);
+	info->swap_slots = si->max ? si->max - 1 : 0;
+	info->swap_in_use = si->inuse_pages;
+	info->swap_cache = si->nr_cache;
+	spin_unlock(&si->lock);
+	info->swap_outs = atomic_load(&vm->stats.pswpout);
+	info->swap_ins = atomic_load(&vm->stats.pswpin);
+	info->migrated = atomic_load(&vm->stats.pgmigrate_success);
 }
 
 void anonvm_quiesce(void)

@@ -14,6 +14,16 @@
  *   frames:  for every live frame: mapcount == PTEs mapping it; refcount == mapcount
  *            (+1 in the shmem page cache or the swap cache); AnonExclusive => mapcount <= 1;
  *            no live frame that nothing maps or caches (a leak);
+ *   swap:    every swap PTE names a used slot of the swap device from an anonymous VMA with
+ *            an anon_vma; each slot's count == the swap PTEs naming it; an exclusive swap PTE
+ *            is its slot's only one; SWAP_HAS_CACHE <=> a folio in the swap cache, with
+ *            PG_swapcache and private naming the slot; no unmapped swap-cache folio whose
+ *            slot nothing names; inuse_pages and nr_cache; no migration entry (quiescent);
+ *   rss:     each mm's rss_anon, rss_shmem and nr_swapents == its PTEs of each kind;
+ *   LRU:     each list's entries are live anonymous (or swap-cache) folios flagged PG_lru,
+ *            PG_active as the list says, as many as nr[]; every live anonymous or swap-cache
+ *            folio is on a list (nothing is isolated while the machine is quiescent), no
+ *            shmem folio is;
  *   walks:   for every mapped anonymous folio, the design's rmap_walk finds exactly the
  *            PTEs that map it (their number is its mapcount), each once, and every VMA it
  *            passes on is of the folio's fork family (rmap completeness). The walks are
@@ -28,6 +38,7 @@
 #include <stdlib.h>
 
 #include "memory.h"
+#include "reclaim/swap.h"
 #include "rmap.h"
 #include "validate.h"
 #include "vma.h"
@@ -38,6 +49,9 @@ struct vctx {
 	bool ok;
 	unsigned int *ptes; /* per pfn: PTEs found mapping it */
 	unsigned long nr_pfns;
+	unsigned int *swap_refs;     /* per slot: swap PTEs naming it */
+	unsigned char *swap_excl;    /* per slot: an exclusive swap PTE names it */
+	long rss_anon, rss_shmem, swapents; /* of the mm being walked */
 	struct mm_struct *mm;
 	struct vm_area_struct *vma; /* the VMA of the PTE being looked at */
 };
@@ -132,6 +146,48 @@ static int check_pte(unsigned long addr, pte_t pte, struct folio *folio, void *a
 	return 0;
 }
 
+/* One swap (or migration) PTE of c->mm; page-table lock held. */
+static int check_swap_pte(pte_t *ptep, unsigned long addr, void *arg)
+{
+	struct vctx *c = arg;
+	struct swap_info_struct *si = c->vm->swap;
+	struct vm_area_struct *vma;
+	pte_t pte = *ptep;
+	unsigned long s;
+
+	if (pte_present(pte)) {
+		struct folio *folio = pfn_folio(c->vm->ram, pte_pfn(pte));
+
+		if (!is_zero_folio(folio)) {
+			if (folio_test_anon(folio))
+				c->rss_anon++;
+			else
+				c->rss_shmem++;
+		}
+		return 0;
+	}
+	if (is_migration_pte(pte)) {
+		violation(c, "mm %lu: a migration entry at %#lx while the machine is quiescent",
+			  c->mm->id, addr);
+		return 0;
+	}
+	c->swapents++;
+	vma = find_vma(c->mm, addr);
+	if (!vma || addr < vma->vm_start || !vma_is_anonymous(vma) || !vma->anon_vma)
+		violation(c, "mm %lu: swap PTE at %#lx outside an anonymous VMA with an anon_vma",
+			  c->mm->id, addr);
+	s = swp_offset(pte_to_swp_entry(pte));
+	if (swp_type(pte_to_swp_entry(pte)) != 0 || !s || s >= si->max) {
+		violation(c, "mm %lu: swap PTE at %#lx names no slot (%#lx)", c->mm->id, addr,
+			  (unsigned long)pte.val);
+		return 0;
+	}
+	c->swap_refs[s]++;
+	if (pte_swp_exclusive(pte))
+		c->swap_excl[s] = 1;
+	return 0;
+}
+
 static void check_page_tables(struct vctx *c)
 {
 	struct mm_struct *mm;
@@ -141,8 +197,94 @@ static void check_page_tables(struct vctx *c)
 		c->mm = mm;
 		c->vma = NULL;
 		walk_page_range(mm, 0, TASK_SIZE, check_pte, c);
+		c->rss_anon = c->rss_shmem = c->swapents = 0;
+		spin_lock(&mm->page_table_lock);
+		walk_ptes(mm, 0, TASK_SIZE, check_swap_pte, c);
+		spin_unlock(&mm->page_table_lock);
+		if (c->rss_anon != atomic_load(&mm->rss_anon) ||
+		    c->rss_shmem != atomic_load(&mm->rss_shmem) ||
+		    c->swapents != atomic_load(&mm->nr_swapents))
+			violation(c, "mm %lu: rss anon %ld shmem %ld swap %ld, counted %ld %ld %ld",
+				  mm->id, c->rss_anon, c->rss_shmem, c->swapents,
+				  atomic_load(&mm->rss_anon), atomic_load(&mm->rss_shmem),
+				  atomic_load(&mm->nr_swapents));
 		mmap_read_unlock(mm);
 	}
+}
+
+/* The swap device's slots and cache against the swap PTEs counted in c. */
+static void check_swap(struct vctx *c)
+{
+	struct swap_info_struct *si = c->vm->swap;
+	unsigned long inuse = 0, cached = 0;
+
+	spin_lock(&si->lock);
+	for (unsigned long s = 1; s < si->max; s++) {
+		unsigned int count = si->swap_map[s] & SWAP_MAP_MAX;
+		struct folio *folio = si->cache[s];
+
+		inuse += si->swap_map[s] != 0;
+		cached += folio != NULL;
+		if (count != c->swap_refs[s])
+			violation(c, "swap slot %lu: count %u, %u swap PTEs name it", s, count,
+				  c->swap_refs[s]);
+		if (c->swap_excl[s] && c->swap_refs[s] != 1)
+			violation(c, "swap slot %lu: an exclusive swap PTE and %u in all", s,
+				  c->swap_refs[s]);
+		if (!(si->swap_map[s] & SWAP_HAS_CACHE) != !folio) {
+			violation(c, "swap slot %lu: SWAP_HAS_CACHE %d, cache %p", s,
+				  !!(si->swap_map[s] & SWAP_HAS_CACHE), (void *)folio);
+			continue;
+		}
+		if (!folio)
+			continue;
+		if (!folio_test_flag(folio, PG_swapcache) || folio->private != swp_entry(0, s).val ||
+		    atomic_load(&folio->refcount) <= 0) {
+			violation(c, "swap slot %lu: its cached folio %lu does not name it", s,
+				  folio_pfn(c->vm->ram, folio));
+			report_folio(c->out, c->vm->ram, folio);
+		} else if (!folio_mapped(folio) && !count) {
+			violation(c, "swap slot %lu: an orphan folio %lu in the cache (unmapped, "
+				  "no swap PTE)", s, folio_pfn(c->vm->ram, folio));
+		}
+	}
+	if (inuse != si->inuse_pages || cached != si->nr_cache)
+		violation(c, "swap: inuse_pages %lu nr_cache %lu, counted %lu %lu", si->inuse_pages,
+			  si->nr_cache, inuse, cached);
+	spin_unlock(&si->lock);
+}
+
+/* The LRU lists; each entry's pfn marked in onlru[]. */
+static void check_lru(struct vctx *c, unsigned char *onlru)
+{
+	struct lruvec *lruvec = &c->vm->ram->lruvec;
+	struct folio *folio;
+
+	spin_lock(&lruvec->lru_lock);
+	for (int l = 0; l < NR_LRU_LISTS; l++) {
+		unsigned long n = 0, limit = c->nr_pfns;
+
+		list_for_each_entry(folio, &lruvec->lists[l], lru) {
+			unsigned long pfn = folio_pfn(c->vm->ram, folio);
+
+			if (n++ > limit) {
+				violation(c, "LRU list %d: links broken", l);
+				break;
+			}
+			if (pfn >= c->nr_pfns || onlru[pfn] || atomic_load(&folio->refcount) <= 0 ||
+			    !folio_test_flag(folio, PG_lru) ||
+			    folio_test_flag(folio, PG_active) != (l == LRU_ACTIVE_ANON) ||
+			    (!folio_test_anon(folio) && !folio_test_flag(folio, PG_swapcache))) {
+				violation(c, "LRU list %d: a folio that does not belong there", l);
+				report_folio(c->out, c->vm->ram, folio);
+			}
+			if (pfn < c->nr_pfns)
+				onlru[pfn] = 1;
+		}
+		if (n != lruvec->nr[l])
+			violation(c, "LRU list %d: %lu entries, nr %lu", l, n, lruvec->nr[l]);
+	}
+	spin_unlock(&lruvec->lru_lock);
 }
 
 struct walk_count {
@@ -158,11 +300,13 @@ static bool count_mapping(struct folio *folio, struct vm_area_struct *vma, unsig
 			  void *arg)
 {
 	struct walk_count *w = arg;
+	struct page_vma_mapped_walk pvmw = { .folio = folio, .vma = vma, .address = address };
 
 	if (!vma->anon_vma || vma->anon_vma->root != w->root)
 		w->stranger = true;
-	if (!page_vma_mapped(folio, vma, address))
+	if (!page_vma_mapped_walk(&pvmw))
 		return true;
+	page_vma_mapped_walk_done(&pvmw);
 	for (unsigned int i = 0; i < w->found && i < 8; i++)
 		if (w->seen_vma[i] == vma && w->seen_addr[i] == address)
 			w->duplicate = true;
@@ -197,19 +341,26 @@ static void check_walk(struct vctx *c, struct folio *folio)
 	}
 }
 
-static void check_frames(struct vctx *c)
+static void check_frames(struct vctx *c, const unsigned char *onlru)
 {
 	struct ram *ram = c->vm->ram;
 
 	for (unsigned long pfn = 1; pfn < c->nr_pfns; pfn++) {
 		struct folio *folio = pfn_folio(ram, pfn);
 		int ref = atomic_load(&folio->refcount), map = atomic_load(&folio->mapcount);
-		int cached = !folio_test_anon(folio) || folio_test_flag(folio, PG_swapcache);
+		bool swapcache = folio_test_flag(folio, PG_swapcache);
+		int cached = !folio_test_anon(folio) || swapcache;
 
 		if (ref <= 0) {
-			if (map || c->ptes[pfn])
-				violation(c, "free frame %lu: mapcount %d, %u PTEs", pfn, map,
-					  c->ptes[pfn]);
+			if (map || c->ptes[pfn] || onlru[pfn])
+				violation(c, "free frame %lu: mapcount %d, %u PTEs, on the LRU %d", pfn,
+					  map, c->ptes[pfn], onlru[pfn]);
+			continue;
+		}
+		if (!onlru[pfn] != !(folio_test_anon(folio) || swapcache)) {
+			violation(c, "frame %lu: %s the LRU", pfn,
+				  onlru[pfn] ? "a shmem folio on" : "not on");
+			report_folio(c->out, ram, folio);
 			continue;
 		}
 		if ((unsigned int)map != c->ptes[pfn])
@@ -242,15 +393,26 @@ static void validate_all(struct vctx *c)
 			c->ok = false;
 	if (!rmap_validate(vm, out))
 		c->ok = false;
+	unsigned char *onlru;
+
 	c->nr_pfns = vm->ram->next_fresh;
 	c->ptes = calloc(c->nr_pfns ? c->nr_pfns : 1, sizeof(*c->ptes));
-	if (!c->ptes) {
+	onlru = calloc(c->nr_pfns ? c->nr_pfns : 1, 1);
+	c->swap_refs = calloc(vm->swap->max + 1, sizeof(*c->swap_refs));
+	c->swap_excl = calloc(vm->swap->max + 1, 1);
+	if (!c->ptes || !onlru || !c->swap_refs || !c->swap_excl) {
 		fputs("validate: out of memory\n", out);
 		c->ok = false;
-		return;
+		goto out;
 	}
 	check_page_tables(c);
-	check_frames(c);
+	check_swap(c);
+	check_lru(c, onlru);
+	check_frames(c, onlru);
+out:
+	free(c->swap_excl);
+	free(c->swap_refs);
+	free(onlru);
 	free(c->ptes);
 }
 

@@ -62,6 +62,13 @@ struct anonvm_config {
 	bool metadata_only;      /* frames have descriptors but no contents */
 	enum anonvm_rmap_design design;
 	/*
+	 * The swap device: its size (default 256 MiB, as `anonvm run --kernel` gives the kernel;
+	 * 0: no swap, anonymous memory cannot be reclaimed) and where its file is made (default
+	 * $TMPDIR, else /tmp; an unlinked O_TMPFILE, created on the first swap-out).
+	 */
+	size_t swap_bytes;
+	const char *swap_dir;
+	/*
 	 * Self-checks at run time, up to what the library was built with (anonvm_debug_level):
 	 * 0 or 1 the cheap assertions only; 2 also the expensive validators after every step.
 	 * Default: anonvm_debug_level().
@@ -112,8 +119,8 @@ ANONVM_EXPORT void anonvm_mm_set_name(struct anonvm_mm *mm, const char *name);
 #define ANONVM_MADV_DOFORK 11
 #define ANONVM_MADV_WIPEONFORK 18
 #define ANONVM_MADV_KEEPONFORK 19
-#define ANONVM_MADV_COLD 20
-#define ANONVM_MADV_PAGEOUT 21
+#define ANONVM_MADV_COLD 20     /* age: PTEs old, folios inactive */
+#define ANONVM_MADV_PAGEOUT 21  /* reclaim to swap now */
 
 ANONVM_EXPORT int anonvm_mmap(struct anonvm_mm *mm, unsigned long addr, unsigned long len, int prot,
 			      int flags, unsigned long *addrp);
@@ -136,6 +143,35 @@ ANONVM_EXPORT int anonvm_write(struct anonvm_mm *mm, unsigned long addr, const v
 			       size_t len, unsigned long *fault_addr);
 ANONVM_EXPORT int anonvm_read(struct anonvm_mm *mm, unsigned long addr, void *buf, size_t len,
 			      unsigned long *fault_addr);
+
+/*
+ * Migration (migrate_pages): each anonymous page mapped in [addr, addr + len) of mm moves to a
+ * new frame; every process that maps it is updated through the reverse map. *nr_moved (if not
+ * NULL) gets how many moved (a page that is pinned, busy or not anonymous is left). 0, -EINVAL
+ * (bad range), -ENOMEM.
+ */
+int anonvm_migrate(struct anonvm_mm *mm, unsigned long addr, unsigned long len,
+		   unsigned long *nr_moved);
+
+/*
+ * Reclaim (try_to_free_pages): swap out up to nr pages, oldest first, as the kernel does when
+ * memory runs short (an access that finds RAM full does it by itself). *reclaimed (if not
+ * NULL) gets how many frames were freed. 0.
+ */
+int anonvm_reclaim(struct anonvm *vm, unsigned long nr, unsigned long *reclaimed);
+
+/* Memory and swap of a machine, for tools and tests. */
+struct anonvm_meminfo {
+	unsigned long ram_frames;     /* frames of RAM, the zero page's included */
+	unsigned long frames_in_use;  /* live folios */
+	unsigned long lru_inactive, lru_active; /* anonymous folios on the LRU lists */
+	unsigned long swap_slots;     /* usable swap slots */
+	unsigned long swap_in_use;    /* slots in use */
+	unsigned long swap_cache;     /* folios in the swap cache */
+	unsigned long swap_outs, swap_ins; /* pages written to / read from swap so far */
+	unsigned long migrated;       /* pages migrated so far */
+};
+void anonvm_meminfo(struct anonvm *vm, struct anonvm_meminfo *info);
 
 /* Inspection (a stable view for dumps and tools). */
 struct anonvm_vma_info {

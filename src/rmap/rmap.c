@@ -8,7 +8,8 @@
  *     child;
  *   - the folio side (§1.4): folio->mapping / index / mapcount of anonymous folios;
  *   - the walk (§3): folio_lock_anon_vma_read, rmap_walk (the design enumerates the VMAs),
- *     folio_referenced;
+ *     and its users, each built on page_vma_mapped_walk: folio_referenced (aging),
+ *     try_to_unmap (reclaim), try_to_migrate and remove_migration_ptes (migration);
  *   - the table of designs.
  *
  * Invariants (every design):
@@ -31,8 +32,10 @@
 #include <stdint.h>
 
 #include "alloc.h"
+#include "atomic.h"
 #include "internal.h"
 #include "memory.h"
+#include "reclaim/swap.h"
 
 /* ---- the anon_vma object ---------------------------------------------------------------- */
 
@@ -117,17 +120,6 @@ void put_anon_vma(struct anon_vma *anon_vma)
 {
 	if (atomic_fetch_sub(&anon_vma->refcount, 1) == 1)
 		__put_anon_vma(anon_vma);
-}
-
-static bool atomic_inc_not_zero(atomic_int *v)
-{
-	int old = atomic_load(v);
-
-	while (old) {
-		if (atomic_compare_exchange_weak(v, &old, old + 1))
-			return true;
-	}
-	return false;
 }
 
 /* ---- locks ---------------------------------------------------------------------------- */
@@ -276,6 +268,25 @@ void folio_move_anon_rmap(struct folio *folio, struct vm_area_struct *vma)
 
 /* ---- the rmap walk (§3) ---------------------------------------------------------------- */
 
+/*
+ * Under rcu_read_lock: a reference on the folio's anon_vma, read from its mapping, if the
+ * anon_vma is still live and the folio still mapped (else the memory may be another
+ * anon_vma's by now: type-stable). Leaves the RCU read side either way.
+ */
+static struct anon_vma *anon_vma_get_rcu(struct folio *folio, struct anon_vma *anon_vma)
+{
+	if (!atomic_inc_not_zero(&anon_vma->refcount)) {
+		rcu_read_unlock();
+		return NULL;
+	}
+	rcu_read_unlock();
+	if (!folio_mapped(folio)) {
+		put_anon_vma(anon_vma);
+		return NULL;
+	}
+	return anon_vma;
+}
+
 struct anon_vma *folio_lock_anon_vma_read(struct folio *folio, struct rmap_walk_control *rwc)
 {
 	struct anon_vma *anon_vma = NULL, *root;
@@ -306,16 +317,9 @@ struct anon_vma *folio_lock_anon_vma_read(struct folio *folio, struct rmap_walk_
 	}
 
 	/* sleep on the lock: pin the anon_vma first (it pins its root) */
-	if (!atomic_inc_not_zero(&anon_vma->refcount)) {
-		anon_vma = NULL;
-		goto out;
-	}
-	if (!folio_mapped(folio)) {
-		rcu_read_unlock();
-		put_anon_vma(anon_vma);
+	anon_vma = anon_vma_get_rcu(folio, anon_vma);
+	if (!anon_vma)
 		return NULL;
-	}
-	rcu_read_unlock();
 	anon_vma_lock_read(anon_vma);
 	if (atomic_fetch_sub(&anon_vma->refcount, 1) == 1) {
 		/* ours was the last reference: put_anon_vma would take the lock we hold */
@@ -355,7 +359,13 @@ int rmap_walk(struct folio *folio, struct rmap_walk_control *rwc)
 	rwc->vmas_visited = rwc->ptes_probed = 0;
 	if (mapping && !(mapping & FOLIO_MAPPING_ANON))
 		return -EOPNOTSUPP;
-	anon_vma = folio_lock_anon_vma_read(folio, rwc);
+	if (rwc->anon_vma_pinned) {
+		/* the caller holds a reference (folio_get_anon_vma) and the folio lock */
+		anon_vma = folio_anon_vma(folio);
+		anon_vma_lock_read(anon_vma);
+	} else {
+		anon_vma = folio_lock_anon_vma_read(folio, rwc);
+	}
 	if (!anon_vma)
 		return rwc->contended ? -EAGAIN : 0;
 	/* the folio is mapped and its anon_vma locked: the machine and its design are known */
@@ -380,23 +390,24 @@ struct referenced_arg {
 static bool folio_referenced_one(struct folio *folio, struct vm_area_struct *vma,
 				 unsigned long address, void *arg)
 {
+	struct page_vma_mapped_walk pvmw = { .folio = folio, .vma = vma, .address = address };
 	struct referenced_arg *ra = arg;
 	unsigned long vm_flags = vma_flags_racy(vma); /* no mmap_lock here */
-	int young;
 
-	young = folio_pte_clear_young(folio, vma, address, !(vm_flags & VM_LOCKED));
-	if (young < 0)
-		return true;
-	count_vm_event(vma->vm_mm->vm, rmap_mappings_found);
-	if (vm_flags & VM_LOCKED) {
-		ra->vm_flags |= VM_LOCKED;
-		return false; /* an mlocked folio is not reclaimed: stop */
+	while (page_vma_mapped_walk(&pvmw)) {
+		count_vm_event(vma->vm_mm->vm, rmap_mappings_found);
+		if (vm_flags & VM_LOCKED) {
+			page_vma_mapped_walk_done(&pvmw);
+			ra->vm_flags |= VM_LOCKED;
+			return false; /* an mlocked folio is not reclaimed: stop */
+		}
+		if (ptep_test_and_clear_young(vma->vm_mm, address, pvmw.pte)) {
+			ra->referenced++;
+			ra->vm_flags |= vm_flags;
+		}
+		ra->mapcount--;
 	}
-	if (young) {
-		ra->referenced++;
-		ra->vm_flags |= vm_flags & ~VM_LOCKED;
-	}
-	return --ra->mapcount > 0; /* every mapping found: stop */
+	return ra->mapcount > 0; /* every mapping found: stop */
 }
 
 int folio_referenced(struct folio *folio, unsigned long *vm_flags, struct rmap_walk_cost *cost)
@@ -418,6 +429,143 @@ int folio_referenced(struct folio *folio, unsigned long *vm_flags, struct rmap_w
 	}
 	*vm_flags = ra.vm_flags;
 	return rwc.contended ? -1 : (int)ra.referenced;
+}
+
+static bool folio_not_mapped(struct folio *folio)
+{
+	return !folio_mapped(folio);
+}
+
+/*
+ * A mapping of an AnonExclusive folio that may be pinned (GUP) cannot be shared with a
+ * swap or migration entry: folio_try_share_anon_rmap_pte fails, the walk gives up.
+ */
+static bool folio_exclusive_maybe_pinned(const struct folio *folio)
+{
+	return folio_test_flag(folio, PG_anon_exclusive) && folio_maybe_dma_pinned(folio);
+}
+
+/*
+ * try_to_unmap_one / try_to_migrate_one: the folio's PTE in vma is replaced by an entry
+ * that names the folio's new home, and the mapping and its reference go. Reclaim
+ * (migrate false): a swap PTE naming the folio's slot, with the exclusive marker if the
+ * folio was AnonExclusive; the slot gains a reference, the rss moves from anon to swap. A
+ * VM_LOCKED VMA stops it. Migration (migrate true): a migration entry keeping write, young,
+ * dirty and exclusivity; it holds no reference, and the rss keeps counting it, as the
+ * kernel's does. Either way a mapping of an AnonExclusive folio that may be pinned stops it.
+ */
+static bool try_to_unmap_one(struct folio *folio, struct vm_area_struct *vma,
+			     unsigned long address, void *arg)
+{
+	struct page_vma_mapped_walk pvmw = { .folio = folio, .vma = vma, .address = address };
+	struct mm_struct *mm = vma->vm_mm;
+	bool migrate = *(bool *)arg;
+
+	while (page_vma_mapped_walk(&pvmw)) {
+		bool exclusive = folio_test_flag(folio, PG_anon_exclusive);
+		pte_t pteval, entry;
+
+		if ((!migrate && (vma_flags_racy(vma) & VM_LOCKED)) ||
+		    folio_exclusive_maybe_pinned(folio)) {
+			page_vma_mapped_walk_done(&pvmw);
+			return false;
+		}
+		pteval = ptep_get_and_clear(mm, address, pvmw.pte);
+		if (pte_dirty(pteval))
+			folio_set_flag(folio, PG_dirty);
+		if (migrate) {
+			entry = make_migration_pte(folio_pfn(mm->vm->ram, folio), pteval, exclusive);
+		} else {
+			swap_duplicate(mm->vm, folio_swap_entry(folio));
+			add_mm_counter(mm, folio, -1);
+			atomic_fetch_add(&mm->nr_swapents, 1);
+			entry = swp_entry_to_pte(folio_swap_entry(folio), exclusive);
+		}
+		/* the entry remembers what PageAnonExclusive said (folio_try_share_anon_rmap_pte) */
+		if (exclusive)
+			folio_clear_flag(folio, PG_anon_exclusive);
+		set_pte_at(mm, address, pvmw.pte, entry);
+		folio_remove_rmap_pte(folio, vma);
+		folio_put(mm->vm->ram, folio);
+	}
+	return true;
+}
+
+/* Every mapping of the locked folio, through the reverse map, until none is left. */
+static void __try_to_unmap(struct folio *folio, bool migrate)
+{
+	struct rmap_walk_control rwc = {
+		.arg = &migrate,
+		.rmap_one = try_to_unmap_one,
+		.done = folio_not_mapped,
+		.account = true,
+	};
+
+	VM_BUG_ON(!folio_test_flag(folio, PG_locked));
+	rmap_walk(folio, &rwc);
+}
+
+void try_to_unmap(struct folio *folio)
+{
+	VM_BUG_ON(!folio_test_flag(folio, PG_swapcache));
+	__try_to_unmap(folio, false);
+}
+
+void try_to_migrate(struct folio *folio)
+{
+	__try_to_unmap(folio, true);
+}
+
+/* remove_migration_pte: src's migration entry in vma becomes a PTE of dst (arg: src). */
+static bool remove_migration_pte(struct folio *dst, struct vm_area_struct *vma,
+				 unsigned long address, void *arg)
+{
+	struct folio *src = arg;
+	struct page_vma_mapped_walk pvmw = {
+		.folio = src, .vma = vma, .address = address, .flags = PVMW_MIGRATION,
+	};
+	struct mm_struct *mm = vma->vm_mm;
+
+	while (page_vma_mapped_walk(&pvmw)) {
+		pte_t old = *pvmw.pte;
+		swp_entry_t entry = pte_to_swp_entry(old);
+		pte_t pte = pfn_pte(folio_pfn(mm->vm->ram, dst), is_writable_migration_entry(entry));
+
+		if (!pte_migration_young(old))
+			pte = pte_mkold(pte);
+		if (pte_migration_dirty(old))
+			pte = pte_mkdirty(pte);
+		folio_get(dst);
+		folio_add_anon_rmap_pte(dst, vma, address);
+		if (is_exclusive_migration_entry(entry))
+			folio_set_flag(dst, PG_anon_exclusive);
+		set_pte_at(mm, address, pvmw.pte, pte);
+	}
+	return true;
+}
+
+void remove_migration_ptes(struct folio *src, struct folio *dst)
+{
+	struct rmap_walk_control rwc = {
+		.arg = src,
+		.rmap_one = remove_migration_pte,
+		.anon_vma_pinned = true,
+	};
+
+	rmap_walk(dst, &rwc);
+}
+
+struct anon_vma *folio_get_anon_vma(struct folio *folio)
+{
+	uintptr_t mapping;
+
+	rcu_read_lock();
+	mapping = __atomic_load_n(&folio->mapping, __ATOMIC_ACQUIRE);
+	if ((mapping & FOLIO_MAPPING_FLAGS) != FOLIO_MAPPING_ANON || !folio_mapped(folio)) {
+		rcu_read_unlock();
+		return NULL;
+	}
+	return anon_vma_get_rcu(folio, (struct anon_vma *)(mapping - FOLIO_MAPPING_ANON));
 }
 
 /* ---- the designs ------------------------------------------------------------------------ */

@@ -22,6 +22,7 @@
 
 #include "alloc.h"
 #include "memory.h"
+#include "reclaim/swap.h"
 #include "rmap.h"
 
 #define ARENA 0x100000000000UL
@@ -61,6 +62,7 @@ static struct machine *machine_new(size_t ram_bytes, bool metadata_only)
 	m->vm.cfg.metadata_only = metadata_only;
 	m->vm.rmap = &test_rmap_ops;
 	assert_int_equal(ram_init(&m->vm), 0);
+	assert_int_equal(swap_init(&m->vm), 0); /* no slots: nothing is reclaimed */
 	for (i = 0; i < 2; i++) {
 		init_rwsem(&m->mm[i].mmap_lock);
 		spin_lock_init(&m->mm[i].page_table_lock);
@@ -103,6 +105,7 @@ static void machine_free(struct machine *m)
 	av_free(AV_OBJ_ANON_VMA, m->vma[0].anon_vma);
 	if (m->vma[1].anon_vma != m->vma[0].anon_vma)
 		av_free(AV_OBJ_ANON_VMA, m->vma[1].anon_vma);
+	swap_destroy(&m->vm);
 	ram_destroy(&m->vm);
 	free(m);
 	assert_int_equal(av_live(AV_OBJ_FOLIO), 0);
@@ -169,9 +172,11 @@ static void test_pgtable_set_clear_free(void **state)
 
 	assert_int_equal(base, 2);
 	assert_null(pte_offset(mm, ARENA));
+	for (i = 0; i < 5; i++)
+		assert_int_equal(__pte_alloc(mm, addrs[i]), 0);
 	spin_lock(&mm->page_table_lock);
 	for (i = 0; i < 5; i++) {
-		ptep = pte_alloc(mm, addrs[i]);
+		ptep = pte_offset(mm, addrs[i]);
 		assert_non_null(ptep);
 		assert_true(pte_none(*ptep));
 		set_pte_at(mm, addrs[i], ptep, pfn_pte(ZERO_PFN, false));
@@ -215,14 +220,15 @@ static void test_pgtable_alloc_failure(void **state)
 	long base = pgtables();
 	int n;
 
-	spin_lock(&mm->page_table_lock);
 	for (n = 1; n <= 3; n++) {
 		av_fail_nth(n);
-		assert_null(pte_alloc(mm, ARENA));
+		assert_int_equal(__pte_alloc(mm, ARENA), -ENOMEM);
 		assert_int_equal(pgtables(), base); /* nothing left half-built */
 	}
 	av_fail_nth(0);
-	assert_non_null(pte_alloc(mm, ARENA));
+	assert_int_equal(__pte_alloc(mm, ARENA), 0);
+	spin_lock(&mm->page_table_lock);
+	assert_non_null(pte_offset(mm, ARENA));
 	free_empty_pgtables(mm, ARENA, ARENA + PAGE_SIZE);
 	spin_unlock(&mm->page_table_lock);
 	assert_int_equal(pgtables(), base);
@@ -448,11 +454,14 @@ static void test_wp_reuse_needs_sole_reference(void **state)
 	assert_int_equal(folio_ref_count(f[0]), 1); /* ours only: unmapped */
 	folio_put(m->vm.ram, f[0]);
 
-	/* the folio lock is held elsewhere: no reuse without it (the lock goes with the frame) */
+	/* the folio lock is held elsewhere (by a holder of a reference, as every locker is) */
+	folio_get(f[1]);
 	assert_true(folio_trylock(f[1]));
 	fault(vma, ARENA + PAGE_SIZE, true);
 	assert_ptr_not_equal(pfn_folio(m->vm.ram, query(m, 0, ARENA + PAGE_SIZE).frame), f[1]);
 	assert_int_equal(atomic_load(&m->vm.stats.wp_copy), 2);
+	folio_unlock(f[1]);
+	folio_put(m->vm.ram, f[1]);
 
 	/* the only reference: reused in place, exclusive again, moved to this VMA's anon_vma */
 	fault(vma, ARENA + 2 * PAGE_SIZE, true);

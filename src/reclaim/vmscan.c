@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * reclaim/vmscan.c: reclaim of anonymous memory to swap (kernel: mm/vmscan.c).
+ *
+ *   shrink_folio_list   the heart: for each isolated folio, locked: keep it if its PTEs
+ *                       were referenced (unless told to ignore that), give it a swap slot
+ *                       (it enters the swap cache), unmap it through the rmap
+ *                       (try_to_unmap: each PTE becomes a swap PTE), write it to its slot,
+ *                       and free it once nothing but the swap cache holds it
+ *                       (__remove_mapping). What is kept goes back to the LRU.
+ *   reclaim_pages       MADV_PAGEOUT's folios, references ignored.
+ *   try_to_free_pages   direct reclaim when the frame allocator is dry: age the active list
+ *                       (shrink_active_list), scan the inactive list's tail
+ *                       (shrink_inactive_list), until enough frames are free.
+ *
+ * A folio in reclaim is isolated (off the LRU, one reference) and locked; the rmap walks of
+ * folio_referenced and try_to_unmap run on it; nothing else is held. Every step can refuse
+ * (locked elsewhere, referenced, no slot, pinned, a write error, an extra reference): the
+ * folio then stays as it was, or stays in the swap cache with swap PTEs pointing at it, which
+ * a fault maps again. No data is lost on any path: a folio leaves the swap cache only once
+ * its contents are in the slot (clean) or no swap PTE names the slot any more.
+ *
+ * Locks: folio lock (trylock) > anon_vma root rwsem (read; trylock in folio_referenced) >
+ * page-table lock > swap lock, LRU lock. Called with no page-table lock held.
+ */
+#include "swap.h"
+
+#define SWAP_CLUSTER_MAX 32
+
+enum folio_references {
+	FOLIOREF_RECLAIM,
+	FOLIOREF_KEEP,
+	FOLIOREF_ACTIVATE,
+};
+
+/*
+ * folio_check_references: young PTEs (cleared by the walk) keep a folio; a second look, or
+ * more than one young PTE, activates it. A contended anon_vma lock activates it too.
+ */
+static enum folio_references folio_check_references(struct folio *folio)
+{
+	unsigned long vm_flags;
+	int referenced_ptes = folio_referenced(folio, &vm_flags, NULL);
+	bool referenced_folio = folio_test_flag(folio, PG_referenced);
+
+	folio_clear_flag(folio, PG_referenced);
+	if (referenced_ptes < 0 || (vm_flags & VM_LOCKED))
+		return FOLIOREF_ACTIVATE;
+	if (referenced_ptes) {
+		folio_set_flag(folio, PG_referenced);
+		if (referenced_folio || referenced_ptes > 1)
+			return FOLIOREF_ACTIVATE;
+		return FOLIOREF_KEEP;
+	}
+	return FOLIOREF_RECLAIM;
+}
+
+/*
+ * __remove_mapping for the swap cache: only the isolation and the cache hold the clean,
+ * unmapped folio: it leaves the cache (its contents are in the slot). Folio locked.
+ */
+static bool __remove_mapping(struct anonvm *vm, struct folio *folio)
+{
+	if (folio_mapped(folio) || folio_test_flag(folio, PG_dirty) ||
+	    folio_ref_count(folio) != 2)
+		return false;
+	delete_from_swap_cache(vm, folio);
+	return true;
+}
+
+/* One isolated folio; true when it was freed. */
+static bool shrink_folio(struct anonvm *vm, struct folio *folio, bool ignore_references)
+{
+	if (!ignore_references && folio_mapped(folio)) {
+		switch (folio_check_references(folio)) {
+		case FOLIOREF_ACTIVATE:
+			folio_set_flag(folio, PG_active);
+			count_vm_event(vm, pgactivate);
+			return false;
+		case FOLIOREF_KEEP:
+			return false;
+		case FOLIOREF_RECLAIM:
+			break;
+		}
+	}
+	/* anonymous and not yet in the swap cache: a slot first (add_to_swap) */
+	if (folio_test_anon(folio) && !folio_test_flag(folio, PG_swapcache) &&
+	    folio_alloc_swap(vm, folio)) {
+		folio_set_flag(folio, PG_active); /* swap is full: keep it active */
+		return false;
+	}
+	if (!folio_test_flag(folio, PG_swapcache))
+		return false; /* a swap-cache folio read in and already let go of: nothing to do */
+	if (folio_mapped(folio)) {
+		try_to_unmap(folio);
+		if (folio_mapped(folio)) {
+			folio_set_flag(folio, PG_active);
+			return false;
+		}
+	}
+	/* pageout: the contents to the slot; an error keeps the folio (dirty, in the cache) */
+	if (folio_test_flag(folio, PG_dirty) && swap_write_folio(vm, folio)) {
+		folio_set_flag(folio, PG_active);
+		return false;
+	}
+	return __remove_mapping(vm, folio);
+}
+
+/*
+ * shrink_folio_list: every folio of folio_list (isolated: off the LRU, one reference each)
+ * is tried; the ones freed leave the list and their frames return to the allocator, the rest
+ * go back to the LRU. The number freed.
+ */
+static unsigned long shrink_folio_list(struct anonvm *vm, struct list_head *folio_list,
+				       bool ignore_references)
+{
+	struct folio *folio, *next;
+	unsigned long reclaimed = 0;
+
+	list_for_each_entry_safe(folio, next, folio_list, lru) {
+		bool freed = false;
+
+		list_del_init(&folio->lru);
+		count_vm_event(vm, pgscan);
+		if (folio_trylock(folio)) {
+			freed = shrink_folio(vm, folio, ignore_references);
+			folio_unlock(folio);
+		}
+		if (freed) {
+			folio_clear_flag(folio, PG_active);
+			folio_put(vm->ram, folio); /* the isolation's reference: the last one */
+			reclaimed++;
+			count_vm_event(vm, pgsteal);
+		} else {
+			folio_putback_lru(vm->ram, folio);
+		}
+	}
+	return reclaimed;
+}
+
+unsigned long reclaim_pages(struct anonvm *vm, struct list_head *folio_list)
+{
+	return shrink_folio_list(vm, folio_list, true);
+}
+
+/* Isolate up to nr folios from the tail of list l onto dst; the number isolated. */
+static unsigned long isolate_lru_folios(struct lruvec *lruvec, enum lru_list l,
+					unsigned long nr, struct list_head *dst)
+{
+	unsigned long taken = 0;
+
+	spin_lock(&lruvec->lru_lock);
+	while (taken < nr && !list_empty(&lruvec->lists[l])) {
+		struct folio *folio = list_last_entry(&lruvec->lists[l], struct folio, lru);
+
+		list_del_init(&folio->lru);
+		lruvec->nr[l]--;
+		folio_clear_flag(folio, PG_lru);
+		/* a folio whose last reference is going: the final put finds it off the list */
+		if (!folio_try_get(folio))
+			continue;
+		list_add(&folio->lru, dst);
+		taken++;
+	}
+	spin_unlock(&lruvec->lru_lock);
+	return taken;
+}
+
+/*
+ * shrink_active_list: the oldest active folios go inactive, their young PTEs cleared on
+ * the way (anonymous folios are deactivated even when referenced, as Linux does).
+ */
+static void shrink_active_list(struct anonvm *vm, unsigned long nr)
+{
+	struct lruvec *lruvec = &vm->ram->lruvec;
+	struct folio *folio, *next;
+	unsigned long vm_flags;
+	LIST_HEAD(hold);
+
+	isolate_lru_folios(lruvec, LRU_ACTIVE_ANON, nr, &hold);
+	list_for_each_entry_safe(folio, next, &hold, lru) {
+		list_del_init(&folio->lru);
+		if (folio_mapped(folio) && folio_trylock(folio)) {
+			(void)folio_referenced(folio, &vm_flags, NULL);
+			folio_unlock(folio);
+		}
+		folio_clear_flag(folio, PG_active);
+		count_vm_event(vm, pgdeactivate);
+		folio_putback_lru(vm->ram, folio);
+	}
+}
+
+/* shrink_inactive_list: reclaim from the oldest inactive folios. The number freed. */
+static unsigned long shrink_inactive_list(struct anonvm *vm, unsigned long nr)
+{
+	LIST_HEAD(folio_list);
+
+	if (!isolate_lru_folios(&vm->ram->lruvec, LRU_INACTIVE_ANON, nr, &folio_list))
+		return 0;
+	return shrink_folio_list(vm, &folio_list, false);
+}
+
+/* More active than inactive folios: age the active list first (inactive_is_low). */
+static bool inactive_is_low(struct lruvec *lruvec)
+{
+	bool low;
+
+	spin_lock(&lruvec->lru_lock);
+	low = lruvec->nr[LRU_INACTIVE_ANON] < lruvec->nr[LRU_ACTIVE_ANON];
+	spin_unlock(&lruvec->lru_lock);
+	return low;
+}
+
+/* Priorities: each round scans a larger share of the lists (DEF_PRIORITY 12 down to 0). */
+#define DEF_PRIORITY 12
+
+int anonvm_reclaim(struct anonvm *vm, unsigned long nr, unsigned long *reclaimed)
+{
+	unsigned long freed = try_to_free_pages(vm, nr);
+
+	if (reclaimed)
+		*reclaimed = freed;
+	return 0;
+}
+
+/* can_reclaim_anon_pages: anonymous memory goes only to a free swap slot. */
+static bool can_reclaim_anon_pages(struct anonvm *vm)
+{
+	struct swap_info_struct *si = vm->swap;
+	bool can;
+
+	spin_lock(&si->lock);
+	can = si->max > 1 && si->inuse_pages < si->max - 1;
+	spin_unlock(&si->lock);
+	return can;
+}
+
+unsigned long try_to_free_pages(struct anonvm *vm, unsigned long nr)
+{
+	struct lruvec *lruvec = &vm->ram->lruvec;
+	unsigned long reclaimed = 0;
+
+	/* without a free slot the anonymous lists are not even scanned (get_scan_count) */
+	if (!can_reclaim_anon_pages(vm))
+		return 0;
+
+	for (int priority = DEF_PRIORITY; priority >= 0 && reclaimed < nr; priority--) {
+		unsigned long size, scan;
+
+		spin_lock(&lruvec->lru_lock);
+		size = lruvec->nr[LRU_INACTIVE_ANON] + lruvec->nr[LRU_ACTIVE_ANON];
+		spin_unlock(&lruvec->lru_lock);
+		if (!size)
+			break;
+		scan = (size >> priority) > SWAP_CLUSTER_MAX ? size >> priority : SWAP_CLUSTER_MAX;
+		while (scan && reclaimed < nr) {
+			unsigned long batch = scan < SWAP_CLUSTER_MAX ? scan : SWAP_CLUSTER_MAX;
+
+			if (inactive_is_low(lruvec))
+				shrink_active_list(vm, batch);
+			reclaimed += shrink_inactive_list(vm, batch);
+			scan -= batch;
+		}
+	}
+	return reclaimed;
+}
