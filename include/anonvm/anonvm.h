@@ -150,15 +150,15 @@ ANONVM_EXPORT int anonvm_read(struct anonvm_mm *mm, unsigned long addr, void *bu
  * NULL) gets how many moved (a page that is pinned, busy or not anonymous is left). 0, -EINVAL
  * (bad range), -ENOMEM.
  */
-int anonvm_migrate(struct anonvm_mm *mm, unsigned long addr, unsigned long len,
-		   unsigned long *nr_moved);
+ANONVM_EXPORT int anonvm_migrate(struct anonvm_mm *mm, unsigned long addr, unsigned long len,
+				 unsigned long *nr_moved);
 
 /*
  * Reclaim (try_to_free_pages): swap out up to nr pages, oldest first, as the kernel does when
  * memory runs short (an access that finds RAM full does it by itself). *reclaimed (if not
  * NULL) gets how many frames were freed. 0.
  */
-int anonvm_reclaim(struct anonvm *vm, unsigned long nr, unsigned long *reclaimed);
+ANONVM_EXPORT int anonvm_reclaim(struct anonvm *vm, unsigned long nr, unsigned long *reclaimed);
 
 /* Memory and swap of a machine, for tools and tests. */
 struct anonvm_meminfo {
@@ -171,7 +171,7 @@ struct anonvm_meminfo {
 	unsigned long swap_outs, swap_ins; /* pages written to / read from swap so far */
 	unsigned long migrated;       /* pages migrated so far */
 };
-void anonvm_meminfo(struct anonvm *vm, struct anonvm_meminfo *info);
+ANONVM_EXPORT void anonvm_meminfo(struct anonvm *vm, struct anonvm_meminfo *info);
 
 /* Inspection (a stable view for dumps and tools). */
 struct anonvm_vma_info {
