@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * inject.c: `anonvm inject`: the fault-injection sweep. Each script runs on the model again
- * and again, the Nth allocation made to fail for N = 1, 1 + STEP, 1 + 2 STEP, ... until a run
- * ends before its Nth allocation. Whatever fails must fail cleanly: an errno for the system
- * call (or the script stopping where a process could not be created), the validator passing
- * after every command, nothing leaked at the end, no crash.
+ * inject.c: `anonvm inject`: the fault-injection sweep. Each script runs on the model once
+ * cleanly, then again and again, the Nth allocation made to fail for N = 1, 1 + STEP,
+ * 1 + 2 STEP, ... until a run ends before its Nth allocation. Whatever fails must fail
+ * cleanly: an errno for the system call (or the script stopping where a process could not be
+ * created), the validator passing after every command, nothing leaked at the end, no crash.
+ * The results are printed for people or as TAP (report.h).
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -26,24 +27,29 @@ static int sweep(struct report *r, const char *path, enum anonvm_rmap_design des
 		report_result(r, false, "%s (parse error)", path);
 		return 2;
 	}
-	for (long n = 1;; n += step) {
+	/*
+	 * n = 0: the clean run, validated after every command; each run with an injected
+	 * failure is validated from the failure on (model.c): what comes before is this run.
+	 */
+	for (long n = 0;; n += n ? step : 1) {
 		bool injected = false;
 		char *out = NULL;
 		int st = run_model_isolated(&s, design, n, &injected, &out, quiet);
 
 		free(out);
 		(*runs)++;
-		if (st == 1 || st == 3) {
+		if (st == 1 || st == 3 || (!n && st)) {
 			/* again, with the report */
 			run_model_isolated(&s, design, n, &injected, &out, detail);
 			free(out);
 			report_result(r, false, "%s: allocation %ld made to fail: %s", path, n,
 				      st == 3 ? "the model crashed"
-					      : "the validator or the leak check failed:");
+				      : n     ? "the validator or the leak check failed:"
+					      : "(none: the clean run) it failed:");
 			ret = 1;
 			break;
 		}
-		if (!injected) {
+		if (n && !injected) {
 			if (st)
 				report_result(r, false, "%s: no injection, status %d", path, st);
 			else
