@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The canonical output of both executors (shared/SCRIPT.md "Canonical dump"): each executor
+ * The canonical output of both executors (docs/language.md "Canonical dump"): each executor
  * fills a snapshot, and one printer writes it, so the two cannot differ in form.
  */
 #ifndef ANONVM_CANON_H
@@ -47,7 +47,7 @@ void canon_print_dump(FILE *out, int line, struct canon_proc *procs, size_t nr);
 /* "!! LINE P CMD: ERRNO"; err is a positive errno. */
 void canon_print_error(FILE *out, int line, const char *proc, const char *cmd, int err);
 /*
- * "!! LINE P CMD: SIGNAL ADDR": SIGSEGV as SCRIPT.md says; SIGBUS (an access past the end of
+ * "!! LINE P CMD: SIGNAL ADDR": SIGSEGV as docs/language.md says; SIGBUS (an access past the end of
  * a shared mapping's object, after mremap grew the mapping) in the same form (an extension,
  * docs/language.md).
  */

@@ -84,7 +84,7 @@ static int model_dump(struct model *m, int line)
 	return ret;
 }
 
-/* A user access of every page of the range, page by page, as SCRIPT.md defines it. */
+/* A user access of every page of the range, page by page, as docs/language.md defines it. */
 static int model_access(struct model *m, const struct op *op)
 {
 	struct anonvm_mm *mm = m->procs[op->proc];

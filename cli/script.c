@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * script.c: the .avs parser (shared/SCRIPT.md), one for both executors.
+ * script.c: the .avs parser (docs/language.md), one for both executors.
  *
  * Each line is split into words; the first word is a command or a process name. Everything
  * that can be checked statically is checked here, so an executor only ever sees well-formed

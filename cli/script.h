@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The .avs script language (shared/SCRIPT.md): one parser for both executors.
+ * The .avs script language (docs/language.md): one parser for both executors.
  *
  * A parsed script is a flat array of ops. Processes are named by an index into
  * script->names, given in order of creation (spawn or fork). The parser checks everything
@@ -44,7 +44,7 @@ enum op_kind {
 #define OPF_NEWADDR 0x08   /* mremap: NEWADDR given (MREMAP_MAYMOVE|MREMAP_FIXED) */
 #define OPF_DONTUNMAP 0x10 /* mremap: MREMAP_DONTUNMAP */
 
-/* Advice as in SCRIPT.md; the values are Linux's MADV_* numbers. */
+/* Advice as in docs/language.md; the values are Linux's MADV_* numbers. */
 struct advice_name {
 	const char *name;
 	int advice;

@@ -6,7 +6,7 @@
  * A rw_semaphore records its writer so that code can assert "held for write"
  * (lockdep_assert_held_write); read holders are counted, not named.
  *
- * Lock order (KERNEL-SEMANTICS.md §3): mmap_lock > folio lock > VMA write lock >
+ * Lock order (docs/semantics.md §3): mmap_lock > folio lock > VMA write lock >
  * anon_vma root rwsem > page_table_lock / PTE lock > swap_lock, lru_lock.
  */
 #ifndef ANONVM_LOCKS_H
@@ -127,7 +127,7 @@ static inline void spin_unlock(spinlock_t *l)
 /*
  * mmap_write_lock/unlock also advance mm->mm_lock_seq (odd while write-held): a VMA whose
  * vm_lock_seq equals it is write-locked in this cycle, so unlocking the mmap_lock ends every
- * VMA write lock of the cycle at once (KERNEL-SEMANTICS.md §5).
+ * VMA write lock of the cycle at once (docs/semantics.md §5).
  */
 #define mmap_write_lock(mm)                                                                  \
 	do {                                                                                 \

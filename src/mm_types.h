@@ -100,7 +100,7 @@ struct vm_area_struct {
 		struct list_head anon_vma_node;
 	};
 
-	/* Per-VMA lock (KERNEL-SEMANTICS.md §5). */
+	/* Per-VMA lock (docs/semantics.md §5). */
 	struct rw_semaphore vm_lock;
 	atomic_int vm_lock_seq; /* == mm->mm_lock_seq: write-locked in this cycle; vm_lock W */
 	atomic_bool detached; /* not in the tree (any more) */
