@@ -84,10 +84,12 @@ $(foreach b,$(BUILDS),$(eval $(call build_rules,$(b))))
 demo: build
 	$(Q)$(BUILD)/cli/anonvm run examples/demo.avs
 
-# Every build's tests, whatever failed before; then one summary over all of them.
+# Every build's tests, whatever failed before; then one summary over all of them. Old results
+# go first, so that a build that fails counts as a failure, not as its last results.
 check:
 	@status=0; \
-	for b in $(BUILDS); do $(MAKE) --no-print-directory check-$$b || status=1; done; \
+	$(foreach b,$(BUILDS),rm -f $($(b)_DIR)/meson-logs/testlog.json; \
+		$(MAKE) --no-print-directory check-$(b) || status=1;) \
 	scripts/summary.py $(foreach b,$(BUILDS),$($(b)_DIR)) || status=1; \
 	exit $$status
 
