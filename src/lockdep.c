@@ -35,15 +35,16 @@ struct held_lock {
 	int class;
 };
 
+/* (unused where LOCKDEP_ENABLED is 0: the release build) */
 static pthread_mutex_t graph_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct lock_class classes[MAX_CLASSES];
-static int nr_classes;
-static uint64_t after[MAX_CLASSES][WORDS];
-static char *witness[MAX_CLASSES][MAX_CLASSES];
+static struct lock_class classes[MAX_CLASSES] __maybe_unused;
+static int nr_classes __maybe_unused;
+static uint64_t after[MAX_CLASSES][WORDS] __maybe_unused;
+static char *witness[MAX_CLASSES][MAX_CLASSES] __maybe_unused;
 static atomic_ulong nr_reports;
 static FILE *report_out;
 
-static __thread struct held_lock held[MAX_HELD];
+static __thread struct held_lock held[MAX_HELD] __maybe_unused;
 static __thread unsigned int depth;
 
 unsigned long lockdep_reports(void)
