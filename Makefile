@@ -93,9 +93,11 @@ check:
 	scripts/summary.py $(foreach b,$(BUILDS),$($(b)_DIR)) || status=1; \
 	exit $$status
 
-# The last line of check again, alone (after make's own message about a failed check).
+# The last line of check again, alone (after make's own message about a failed check, or
+# after other checks: ALSO="NAME=STATUS ..." counts each as one more, passed at status 0).
 summary:
-	@scripts/summary.py --total $(foreach b,$(BUILDS),$($(b)_DIR)) || true
+	@scripts/summary.py --total $(foreach a,$(ALSO),--also $(a)) \
+		$(foreach b,$(BUILDS),$($(b)_DIR)) || true
 
 install: build-release
 	$(Q): >$(RELEASE_BUILD)/make-install.log

@@ -175,6 +175,11 @@ void canon_print_error(FILE *out, int line, const char *proc, const char *cmd, i
 	fprintf(out, "!! %d %s %s: %s\n", line, proc, cmd, errno_name(err));
 }
 
+void canon_print_oom(FILE *out, int line, const char *proc, const char *cmd, const char *victim)
+{
+	fprintf(out, "!! %d %s %s: OOM-KILL %s\n", line, proc, cmd, victim);
+}
+
 void canon_print_signal(FILE *out, int line, const char *proc, const char *cmd, const char *sig,
 			unsigned long addr)
 {

@@ -46,6 +46,8 @@ void canon_print_dump(FILE *out, int line, struct canon_proc *procs, size_t nr);
 
 /* "!! LINE P CMD: ERRNO"; err is a positive errno. */
 void canon_print_error(FILE *out, int line, const char *proc, const char *cmd, int err);
+/* `!! LINE P CMD: OOM-KILL V`: out of memory during P's command, the OOM killer killed V. */
+void canon_print_oom(FILE *out, int line, const char *proc, const char *cmd, const char *victim);
 /*
  * "!! LINE P CMD: SIGNAL ADDR": SIGSEGV as docs/language.md says; SIGBUS (an access past the end of
  * a shared mapping's object, after mremap grew the mapping) in the same form (an extension,

@@ -24,10 +24,20 @@
  * The coordinator waits on the socket and the pidfd together, so a dead worker is seen, and
  * gives up after KWORKER_TIMEOUT_MS.
  *
- * Dumps read, per live worker, /proc/PID/maps (arena VMAs), /proc/PID/pagemap (one pread
- * per VMA, in chunks of KPM_CHUNK entries), /proc/kpageflags and /proc/kpagecount per
+ * Dumps read, per live worker, /proc/PID/maps (arena VMAs), /proc/PID/pagemap (the regions
+ * with present or swapped pages found by the PAGEMAP_SCAN ioctl, then one pread per region
+ * in chunks of KPM_CHUNK entries), /proc/kpageflags and /proc/kpagecount per
  * present page, and /proc/PID/mem for the bytes of present non-zero pages only (so nothing
  * is faulted in). Between commands every worker is blocked in recv(): the system is still.
+ *
+ * Out of memory (`memcg N`): the workers run in a memory cgroup made for the run, a child of
+ * the coordinator's (cgroup v2 memory.max = N pages, memory.swap.max = 0; or cgroup v1
+ * memory.limit_in_bytes and memory.memsw.limit_in_bytes), joined by each spawned worker in
+ * its set-up (its forks inherit it). After each command the cgroup's oom_kill count says
+ * how many workers the OOM killer killed; each one found dead is printed as
+ * `!! LINE P CMD: OOM-KILL V` and its later commands give ESRCH. The cgroup also charges
+ * the workers' own kernel memory (stacks, page tables, ...), so it fills a little before the
+ * model's: scenarios keep clear of the exact point.
  *
  * Concurrency: kernel_run is single-threaded; nothing here is shared between runs.
  */
@@ -40,10 +50,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -56,6 +68,21 @@
 #define WORKER_FD 3
 #define KWORKER_TIMEOUT_MS (120 * 1000)
 #define KPM_CHUNK 65536UL /* pagemap entries per pread */
+#define KPM_REGIONS 1024  /* regions per PAGEMAP_SCAN */
+
+/* PAGEMAP_SCAN (include/uapi/linux/fs.h, Linux 6.7; Debian 12's headers predate it) */
+#ifndef PAGEMAP_SCAN
+#define PAGE_IS_PRESENT (1 << 3)
+#define PAGE_IS_SWAPPED (1 << 4)
+struct page_region {
+	uint64_t start, end, categories;
+};
+struct pm_scan_arg {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+#define PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg)
+#endif
 
 /* /proc/PID/pagemap and /proc/kpageflags bits (Documentation/admin-guide/mm/pagemap.rst) */
 #define PM_PRESENT (1ULL << 63)
@@ -96,12 +123,18 @@ struct kctx {
 	int kpagecount, kpageflags;
 	int cpu;
 	int old_subreaper;  /* -1 until set */
+	bool *killed;	    /* per name: killed by the OOM killer (or forked by one that was) */
+	char cg_dir[512];   /* the run's memory cgroup, "" without memcg */
+	char cg_events[600]; /* where its oom_kill count is */
+	unsigned long oom_kills; /* as last read */
 	uint64_t *pm;	    /* KPM_CHUNK pagemap entries */
+	struct page_region *regions; /* KPM_REGIONS of a PAGEMAP_SCAN */
 	unsigned char *buf; /* one page */
 };
 
 /* ---- worker side ---- */
 
+static char worker_cgroup_procs[600]; /* cgroup.procs of the run's memcg, "" for none */
 static sigjmp_buf worker_jmp;
 static volatile sig_atomic_t worker_in_access;
 static volatile unsigned long worker_fault;
@@ -298,6 +331,19 @@ static int worker_setup(pid_t coordinator, int cpu)
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != coordinator)
 		return ESRCH;
+	if (worker_cgroup_procs[0]) {
+		/* join the run's memory cgroup: "0" means the writer (no formatting needed) */
+		int fd = open(worker_cgroup_procs, O_WRONLY | O_CLOEXEC);
+
+		if (fd < 0 || write(fd, "0", 1) != 1) {
+			int e = errno;
+
+			if (fd >= 0)
+				close(fd);
+			return e;
+		}
+		close(fd);
+	}
 	/* The coordinator's handlers (swapfile.c's among them) are not the worker's. */
 	for (int sig = 1; sig < NSIG; sig++)
 		sigaction(sig, &dfl, NULL);
@@ -405,7 +451,57 @@ static int kernel_recv(struct kworker *w, struct kresp *rs, int *fds, size_t *nr
 	return 0;
 }
 
-/* Sends rq to proc's worker, takes the answer (fds as kernel_recv), reports a lost worker. */
+static void kernel_forget(struct kworker *w);
+
+/* The oom_kill count of the run's memory cgroup. */
+static unsigned long kernel_oom_kills(struct kctx *k)
+{
+	unsigned long n = 0, v;
+	char key[64];
+	FILE *f = fopen(k->cg_events, "re");
+
+	if (!f)
+		return 0;
+	while (fscanf(f, "%63s %lu", key, &v) == 2)
+		if (!strcmp(key, "oom_kill"))
+			n = v;
+	fclose(f);
+	return n;
+}
+
+/*
+ * After op: the workers the OOM killer killed meanwhile (as many as the cgroup counted,
+ * each waited for), printed and forgotten. True when proc is one of them.
+ */
+static bool kernel_oom_reap(struct kctx *k, const struct op *op, int proc)
+{
+	unsigned long kills = k->cg_dir[0] ? kernel_oom_kills(k) : 0, found = 0;
+	bool hit = false;
+
+	if (kills <= k->oom_kills)
+		return false;
+	for (int pass = 0; pass < KWORKER_TIMEOUT_MS / 10 && found < kills - k->oom_kills; pass++) {
+		for (int i = 0; i < k->s->nr_names; i++) {
+			if (k->w[i].pidfd < 0 || kernel_wait_fd(k->w[i].pidfd, 0))
+				continue;
+			canon_print_oom(k->opts->out, op->line, kname(k, op->proc),
+					op_name(op->kind), kname(k, i));
+			kernel_forget(&k->w[i]);
+			k->killed[i] = true;
+			hit |= i == proc;
+			found++;
+		}
+		if (found < kills - k->oom_kills)
+			kernel_wait_fd(-1, 10); /* a victim may take a moment to die */
+	}
+	k->oom_kills = kills;
+	return hit;
+}
+
+/*
+ * Sends rq to proc's worker, takes the answer (fds as kernel_recv), reports a lost worker.
+ * 1: the OOM killer killed the worker meanwhile (printed).
+ */
 static int kernel_xfer(struct kctx *k, const struct op *op, int proc, const struct kreq *rq,
 		       struct kresp *rs, int *fds, size_t *nr_fds)
 {
@@ -415,6 +511,8 @@ static int kernel_xfer(struct kctx *k, const struct op *op, int proc, const stru
 	ret = chan_send(w->sock, rq, sizeof(*rq), NULL, 0);
 	if (!ret)
 		ret = kernel_recv(w, rs, fds, nr_fds);
+	if (kernel_oom_reap(k, op, proc))
+		return 1;
 	return ret ? kernel_lost(k, op, proc, ret == -ETIMEDOUT ? ETIMEDOUT : EPIPE) : 0;
 }
 
@@ -482,6 +580,10 @@ static int kernel_fork(struct kctx *k, const struct op *op)
 	int fds[2], ret;
 
 	ret = kernel_xfer(k, op, op->proc, &rq, &rs, fds, &nr_fds);
+	if (ret == 1) {
+		k->killed[op->child] = true;
+		return 0;
+	}
 	if (ret)
 		return ret;
 	if (rs.err || nr_fds != 2) {
@@ -531,6 +633,8 @@ static int kernel_call(struct kctx *k, const struct op *op)
 	int ret;
 
 	ret = kernel_xfer(k, op, op->proc, &rq, &rs, NULL, NULL);
+	if (ret == 1)
+		return 0;
 	if (ret)
 		return ret;
 	if (rs.err)
@@ -605,16 +709,17 @@ static int kernel_page(struct kctx *k, int mem, const struct canon_vma *v, unsig
 	return 0;
 }
 
-static int kernel_snapshot_vma(struct kctx *k, int pagemap, int mem, const struct canon_vma *v,
-			       struct canon_proc *p)
+/* Pages [addr, end) of v from /proc/PID/pagemap, chunk by chunk; present ones recorded. */
+static int kernel_snapshot_range(struct kctx *k, int pagemap, int mem, const struct canon_vma *v,
+				 unsigned long addr, unsigned long end, struct canon_proc *p)
 {
-	unsigned long addr = v->start, nr;
 	struct canon_page pg;
+	unsigned long nr;
 	ssize_t n;
 	int ret;
 
-	for (; addr < v->end; addr += nr * SCRIPT_PAGE) {
-		nr = (v->end - addr) / SCRIPT_PAGE;
+	for (; addr < end; addr += nr * SCRIPT_PAGE) {
+		nr = (end - addr) / SCRIPT_PAGE;
 		nr = nr < KPM_CHUNK ? nr : KPM_CHUNK;
 		n = pread(pagemap, k->pm, nr * sizeof(*k->pm), addr / SCRIPT_PAGE * sizeof(*k->pm));
 		if (n != (ssize_t)(nr * sizeof(*k->pm)))
@@ -628,6 +733,44 @@ static int kernel_snapshot_vma(struct kctx *k, int pagemap, int mem, const struc
 			if (ret)
 				return ret;
 		}
+	}
+	return 0;
+}
+
+/*
+ * The present pages of v. PAGEMAP_SCAN (Linux 6.7+) finds the regions that hold present or
+ * swapped pages, skipping empty page tables, so a dump costs what is mapped and not the
+ * VMA's size; pagemap is then read for those regions only. Without the ioctl, all of v.
+ */
+static int kernel_snapshot_vma(struct kctx *k, int pagemap, int mem, const struct canon_vma *v,
+			       struct canon_proc *p)
+{
+	struct pm_scan_arg arg = {
+		.size = sizeof(arg),
+		.start = v->start,
+		.end = v->end,
+		.vec = (uintptr_t)k->regions,
+		.vec_len = KPM_REGIONS,
+		.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+		.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+	};
+	int nr, ret;
+
+	while (arg.start < arg.end) {
+		nr = ioctl(pagemap, PAGEMAP_SCAN, &arg);
+		if (nr < 0 && arg.start == v->start && (errno == ENOTTY || errno == EINVAL))
+			return kernel_snapshot_range(k, pagemap, mem, v, v->start, v->end, p);
+		if (nr < 0)
+			return -errno;
+		for (int i = 0; i < nr; i++) {
+			ret = kernel_snapshot_range(k, pagemap, mem, v, k->regions[i].start,
+						    k->regions[i].end, p);
+			if (ret)
+				return ret;
+		}
+		if (arg.walk_end <= arg.start)
+			return -EIO;
+		arg.start = arg.walk_end;
 	}
 	return 0;
 }
@@ -690,6 +833,14 @@ static int kernel_dump(struct kctx *k, const struct op *op)
 
 static int kernel_op(struct kctx *k, const struct op *op)
 {
+	if (op->proc >= 0 && op->kind != OP_SPAWN && k->killed[op->proc]) {
+		/* killed by the OOM killer: no such process */
+		if (op->kind == OP_FORK)
+			k->killed[op->child] = true;
+		canon_print_error(k->opts->out, op->line, kname(k, op->proc), op_name(op->kind),
+				  ESRCH);
+		return 0;
+	}
 	switch (op->kind) {
 	case OP_SPAWN:
 		return kernel_spawn(k, op);
@@ -739,6 +890,108 @@ static bool kernel_pfns_visible(void)
 	return ok;
 }
 
+/* Writes text to dir/file; 0 or -errno. */
+static int cg_write(const char *dir, const char *file, const char *text)
+{
+	char path[400];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* This process's cgroup path in the hierarchy named by prefix ("0::" or "N:memory:"). */
+static bool cg_self_path(const char *v1_controller, char *out, size_t size)
+{
+	char line[512];
+	bool found = false;
+	FILE *f = fopen("/proc/self/cgroup", "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *a = strchr(line, ':'), *b = a ? strchr(a + 1, ':') : NULL;
+
+		if (!b)
+			continue;
+		*b = '\0';
+		if (v1_controller ? !strcmp(a + 1, v1_controller) : !strcmp(line, "0")) {
+			b[strcspn(b + 1, "\n") + 1] = '\0';
+			snprintf(out, size, "%s", b + 1);
+			found = true;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * The run's memory cgroup of pages pages, without swap: cgroup v2 where its memory
+ * controller is, else v1's memory hierarchy; a child of this process's own cgroup.
+ */
+static int kernel_memcg_setup(struct kctx *k, unsigned long pages)
+{
+	char self[256], limit[32];
+	bool v2 = !access("/sys/fs/cgroup/cgroup.controllers", R_OK) &&
+		  !access("/sys/fs/cgroup/memory.stat", R_OK); /* memory on the v2 root? */
+	int ret;
+
+	snprintf(limit, sizeof(limit), "%lu", pages * SCRIPT_PAGE);
+	if (v2 && cg_self_path(NULL, self, sizeof(self))) {
+		char parent[300];
+
+		snprintf(parent, sizeof(parent), "/sys/fs/cgroup%s", self);
+		(void)cg_write(parent, "cgroup.subtree_control", "+memory");
+		snprintf(k->cg_dir, sizeof(k->cg_dir), "%s/anonvm-%d", parent, getpid());
+		snprintf(k->cg_events, sizeof(k->cg_events), "%s/memory.events", k->cg_dir);
+		ret = mkdir(k->cg_dir, 0755) ? -errno : 0;
+		if (!ret)
+			ret = cg_write(k->cg_dir, "memory.max", limit);
+		if (!ret)
+			(void)cg_write(k->cg_dir, "memory.swap.max", "0");
+	} else if (cg_self_path("memory", self, sizeof(self))) {
+		snprintf(k->cg_dir, sizeof(k->cg_dir), "/sys/fs/cgroup/memory%s/anonvm-%d",
+			 strcmp(self, "/") ? self : "", getpid());
+		snprintf(k->cg_events, sizeof(k->cg_events), "%s/memory.oom_control", k->cg_dir);
+		ret = mkdir(k->cg_dir, 0755) ? -errno : 0;
+		if (!ret)
+			ret = cg_write(k->cg_dir, "memory.limit_in_bytes", limit);
+		if (!ret)
+			(void)cg_write(k->cg_dir, "memory.memsw.limit_in_bytes", limit);
+	} else {
+		ret = -ENOENT;
+	}
+	if (ret) {
+		fprintf(k->opts->err, "anonvm: --kernel: cannot make a memory cgroup%s%s: %s\n",
+			k->cg_dir[0] ? " " : "", k->cg_dir, strerror(-ret));
+		if (ret != -ENOENT && ret != -EEXIST)
+			rmdir(k->cg_dir);
+		k->cg_dir[0] = '\0';
+		return ret;
+	}
+	snprintf(worker_cgroup_procs, sizeof(worker_cgroup_procs), "%s/cgroup.procs", k->cg_dir);
+	return 0;
+}
+
+/* The model's overcommit policy is the heuristic (mode 0): say so when the machine differs. */
+static void kernel_check_overcommit(FILE *err)
+{
+	FILE *f = fopen("/proc/sys/vm/overcommit_memory", "re");
+	int mode = 0;
+
+	if (f && fscanf(f, "%d", &mode) == 1 && mode != 0)
+		fprintf(err, "anonvm: --kernel: vm.overcommit_memory is %d, the model's is 0: "
+			     "ENOMEM from mmap, mprotect, mremap and fork may differ\n", mode);
+	if (f)
+		fclose(f);
+}
+
 /* Root on Linux with the /proc files of a dump, and nothing of ours in the arena. */
 static int kernel_setup(struct kctx *k)
 {
@@ -783,7 +1036,9 @@ static int kernel_setup(struct kctx *k)
 	k->procs = calloc(k->s->nr_names + 1, sizeof(*k->procs));
 	k->pm = malloc(KPM_CHUNK * sizeof(*k->pm));
 	k->buf = malloc(SCRIPT_PAGE);
-	if (!k->w || !k->procs || !k->pm || !k->buf) {
+	k->regions = malloc(KPM_REGIONS * sizeof(*k->regions));
+	k->killed = calloc(k->s->nr_names + 1, sizeof(*k->killed));
+	if (!k->w || !k->procs || !k->pm || !k->buf || !k->regions || !k->killed) {
 		fprintf(err, "anonvm: out of memory\n");
 		return -ENOMEM;
 	}
@@ -798,6 +1053,9 @@ static int kernel_setup(struct kctx *k)
 	k->old_subreaper = subreaper;
 	if (kernel_needs_swap(k->s) && swapfile_setup(err))
 		return -EIO;
+	if (script_memcg_pages(k->s) && kernel_memcg_setup(k, script_memcg_pages(k->s)))
+		return -EIO;
+	kernel_check_overcommit(err);
 	return 0;
 }
 
@@ -815,6 +1073,9 @@ static void kernel_teardown(struct kctx *k)
 	}
 	if (k->old_subreaper >= 0)
 		prctl(PR_SET_CHILD_SUBREAPER, k->old_subreaper);
+	worker_cgroup_procs[0] = '\0';
+	for (int i = 0; k->cg_dir[0] && rmdir(k->cg_dir) && errno == EBUSY && i < 100; i++)
+		usleep(10000); /* the last worker is still leaving it */
 	swapfile_teardown();
 	if (k->kpagecount >= 0)
 		close(k->kpagecount);
@@ -824,6 +1085,8 @@ static void kernel_teardown(struct kctx *k)
 	free(k->procs);
 	free(k->pm);
 	free(k->buf);
+	free(k->regions);
+	free(k->killed);
 }
 
 int kernel_run(const struct script *s, const struct run_opts *opts)

@@ -20,6 +20,7 @@ struct model {
 	const struct run_opts *o;
 	struct anonvm *vm;
 	struct anonvm_mm **procs;
+	bool *killed; /* by the OOM killer (or never made: forked by a killed process) */
 	unsigned char page[ANONVM_PAGE_SIZE];
 };
 
@@ -52,11 +53,12 @@ static int model_dump(struct model *m, int line)
 			ret = canon_add_vma(&cp[nr], vi.start, vi.end, perms);
 			for (unsigned long a = start; a < end && !ret; a += ANONVM_PAGE_SIZE) {
 				struct anonvm_page_info pi;
-				struct canon_page pg = { .addr = a };
+				struct canon_page pg;
 
-				ret = anonvm_page_query(mm, a, &pi);
-				if (ret || pi.kind == ANONVM_PAGE_NONE)
-					continue;
+				/* present pages only: the cost follows them, not the VMA's size */
+				if (anonvm_page_next(mm, a, end, &a, &pi))
+					break;
+				pg = (struct canon_page){ .addr = a };
 				switch (pi.kind) {
 				case ANONVM_PAGE_ZERO:
 					pg.kind = CP_ZERO;
@@ -84,6 +86,34 @@ static int model_dump(struct model *m, int line)
 	return ret;
 }
 
+/*
+ * Out of memory during op: the OOM killer kills the process with the highest badness (the
+ * one created last among equals), printed as `!! LINE P CMD: OOM-KILL V`. Returns its index.
+ */
+static int model_oom_kill(struct model *m, const struct op *op)
+{
+	long best = -1;
+	int victim = -1;
+
+	for (int i = 0; i < m->s->nr_names; i++) {
+		long points;
+
+		if (!m->procs[i])
+			continue;
+		points = anonvm_oom_badness(m->procs[i]);
+		if (points >= best) {
+			best = points;
+			victim = i;
+		}
+	}
+	canon_print_oom(m->o->out, op->line, m->s->names[op->proc], op_name(op->kind),
+			m->s->names[victim]);
+	anonvm_exit(m->procs[victim]);
+	m->procs[victim] = NULL;
+	m->killed[victim] = true;
+	return victim;
+}
+
 /* A user access of every page of the range, page by page, as docs/language.md defines it. */
 static int model_access(struct model *m, const struct op *op)
 {
@@ -104,6 +134,13 @@ static int model_access(struct model *m, const struct op *op)
 					   op_name(op->kind), ret == -EFAULT ? "SIGSEGV" : "SIGBUS",
 					   fault & ~(ANONVM_PAGE_SIZE - 1));
 			return 0;
+		}
+		if (ret == -ENOMEM) {
+			/* the kernel reclaims, then kills; the access goes on if its process lives */
+			if (model_oom_kill(m, op) == op->proc)
+				return 0;
+			i--;
+			continue;
 		}
 		if (ret)
 			return ret;
@@ -180,6 +217,11 @@ static int model_step(struct model *m, const struct op *op)
 	unsigned long len = op->pages * ANONVM_PAGE_SIZE, addr;
 	int flags = 0, ret;
 
+	if (op->proc >= 0 && op->kind != OP_SPAWN && m->killed[op->proc]) {
+		if (op->kind == OP_FORK)
+			m->killed[op->child] = true; /* no such process, ever */
+		return -ESRCH;
+	}
 	if (op->proc >= 0 && op->kind != OP_SPAWN && !mm) {
 		fprintf(m->o->err, "%s:%d: error: process %s was never created (its fork failed)\n",
 			m->s->path, op->line, m->s->names[op->proc]);
@@ -238,6 +280,8 @@ static int model_step(struct model *m, const struct op *op)
 		return model_referenced(m, op);
 	case OP_MIGRATE:
 		return model_migrate(m, op);
+	case OP_MEMCG:
+		return 0; /* applied to the machine before the first command */
 	case OP_NR:
 		break;
 	}
@@ -268,18 +312,24 @@ int model_run(const struct script *s, const struct run_opts *o)
 	struct model m = { .s = s, .o = o };
 	int status = 0, ret;
 
-	anonvm_config_default(&cfg);
+	anonvm_config_machine(&cfg); /* RAM, mmap_min_addr, privilege: the kernel executor's */
 	cfg.design = o->design;
 	/* --no-validate turns the library's expensive self-checks off too */
 	if (!o->validate_each && cfg.debug_level > 1)
 		cfg.debug_level = 1;
+	cfg.memcg_max_bytes = script_memcg_pages(s) * ANONVM_PAGE_SIZE;
+	if (cfg.memcg_max_bytes)
+		cfg.swap_bytes = 0; /* the kernel executor's memory cgroup may not swap */
 	ret = anonvm_create(&cfg, &m.vm);
 	if (ret) {
 		fprintf(o->err, "%s: error: cannot create the model: %s\n", s->path, strerror(-ret));
 		return 2;
 	}
 	m.procs = calloc(s->nr_names ? s->nr_names : 1, sizeof(*m.procs));
-	if (!m.procs) {
+	m.killed = calloc(s->nr_names ? s->nr_names : 1, sizeof(*m.killed));
+	if (!m.procs || !m.killed) {
+		free(m.procs);
+		free(m.killed);
 		anonvm_destroy(m.vm);
 		return 2;
 	}
@@ -320,6 +370,7 @@ int model_run(const struct script *s, const struct run_opts *o)
 	anonvm_fail_nth(0);
 	anonvm_destroy(m.vm);
 	free(m.procs);
+	free(m.killed);
 	if (status != 1 && o->validate_each && check_no_leak(o, s->path))
 		status = 1;
 	return status;

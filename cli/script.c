@@ -6,24 +6,46 @@
  * that can be checked statically is checked here, so an executor only ever sees well-formed
  * ops: numbers, page alignment, the arena, PROT, advice, process existence and liveness, and
  * that every name is created once. Errors are `PATH:LINE: error: WHAT`, and parsing stops at
- * the first one (exit status 2).
+ * the first one (exit status 2). A word quoted in a message is cut to QUOTE_MAX characters
+ * and its control and non-ASCII bytes are written as \xNN, so that any input gives a short,
+ * printable message.
+ *
+ * Limits: a script is at most SCRIPT_MAX_BYTES, a line at most SCRIPT_MAX_LINE bytes; a NUL
+ * byte is an error (with its line). Names are found through a hash table (struct name_table),
+ * so parsing is linear in the length of the script whatever the number of processes.
  *
  * Invariants of a parsed script: 0 <= op->proc < nr_names for process commands; every range
- * [addr, addr + pages * 4096) lies in [ARENA_START, ARENA_END].
+ * [addr, addr + pages * 4096) lies in [ARENA_START, ARENA_END]; names[] are distinct.
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "script.h"
 
+/* Every advice Linux 6.18 accepts, but MADV_HWPOISON and MADV_SOFT_OFFLINE (docs/language.md). */
 const struct advice_name script_advices[] = {
-	{ "dontneed", 4 },    { "dontfork", 10 }, { "dofork", 11 },   { "wipeonfork", 18 },
-	{ "keeponfork", 19 }, { "cold", 20 },     { "pageout", 21 }, { "willneed", 3 },
-	{ NULL, 0 },
+	{ "normal", 0 },	   { "random", 1 },	     { "sequential", 2 },
+	{ "willneed", 3 },	   { "dontneed", 4 },	     { "free", 8 },
+	{ "remove", 9 },	   { "dontfork", 10 },	     { "dofork", 11 },
+	{ "mergeable", 12 },	   { "unmergeable", 13 },    { "hugepage", 14 },
+	{ "nohugepage", 15 },	   { "dontdump", 16 },	     { "dodump", 17 },
+	{ "wipeonfork", 18 },	   { "keeponfork", 19 },     { "cold", 20 },
+	{ "pageout", 21 },	   { "populate_read", 22 },  { "populate_write", 23 },
+	{ "dontneed_locked", 24 }, { "collapse", 25 },	     { "guard_install", 102 },
+	{ "guard_remove", 103 },   { NULL, 0 },
 };
+
+bool script_advice_populates(int advice)
+{
+	return advice == 22 || advice == 23; /* MADV_POPULATE_READ, MADV_POPULATE_WRITE */
+}
 
 static const char *const op_names[OP_NR] = {
 	[OP_SPAWN] = "spawn",   [OP_MMAP] = "mmap",       [OP_MUNMAP] = "munmap",
@@ -32,6 +54,7 @@ static const char *const op_names[OP_NR] = {
 	[OP_EXIT] = "exit",     [OP_DUMP] = "dump",       [OP_CHECK] = "check",
 	[OP_STATS] = "stats",   [OP_DOT] = "dot",        [OP_REFERENCED] = "referenced",
 	[OP_MIGRATE] = "migrate",
+	[OP_MEMCG] = "memcg",
 };
 
 const char *op_name(enum op_kind kind)
@@ -40,6 +63,13 @@ const char *op_name(enum op_kind kind)
 }
 
 #define MAX_WORDS 8
+#define QUOTE_MAX 40 /* characters of a word quoted in a message */
+
+/* Open-addressing hash table: name -> index into script->names; slot -1 is empty. */
+struct name_table {
+	int *slot;
+	size_t mask; /* capacity - 1; capacity a power of two, at least twice the names */
+};
 
 struct parser {
 	const char *path;
@@ -48,9 +78,39 @@ struct parser {
 	struct script *s;
 	bool *alive; /* per name */
 	int cap_ops, cap_names;
+	struct name_table names;
 	char *words[MAX_WORDS];
 	int nr_words;
+	char quoted[4][4 * QUOTE_MAX + 8]; /* q()'s results, used in turn */
+	int next_quoted;
 };
+
+/* Bytes of w as printable ASCII, \xNN for the others, at most QUOTE_MAX of them then "...". */
+static void quote(char *out, const char *w, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && i < QUOTE_MAX; i++) {
+		unsigned char c = (unsigned char)w[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			*out++ = (char)c;
+		else
+			out += sprintf(out, "\\x%02x", c);
+	}
+	if (i < n)
+		out += sprintf(out, "...");
+	*out = '\0';
+}
+
+/* w, readable in a message (valid until the fourth next call). */
+static const char *q(struct parser *p, const char *w)
+{
+	char *out = p->quoted[p->next_quoted++ % 4];
+
+	quote(out, w, strlen(w));
+	return out;
+}
 
 static int perr(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -66,6 +126,52 @@ static int perr(struct parser *p, const char *fmt, ...)
 	return 2;
 }
 
+static size_t name_hash(const char *w)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+
+	for (; *w; w++)
+		h = (h ^ (unsigned char)*w) * 0x100000001b3ULL;
+	return (size_t)h;
+}
+
+/* The slot of w: where it is, or the empty slot where it would go. */
+static int *name_slot(struct parser *p, const char *w)
+{
+	size_t i = name_hash(w) & p->names.mask;
+
+	while (p->names.slot[i] >= 0 && strcmp(p->s->names[p->names.slot[i]], w))
+		i = (i + 1) & p->names.mask;
+	return &p->names.slot[i];
+}
+
+static int find_name(struct parser *p, const char *w)
+{
+	return p->names.slot ? *name_slot(p, w) : -1;
+}
+
+/* Room for one more name in the table (rehashing when half full): 0 or -ENOMEM. */
+static int name_table_grow(struct parser *p)
+{
+	size_t cap = p->names.slot ? p->names.mask + 1 : 0;
+	struct name_table old = p->names;
+
+	if (2 * ((size_t)p->s->nr_names + 1) <= cap)
+		return 0;
+	cap = cap ? 2 * cap : 64;
+	p->names.slot = malloc(cap * sizeof(*p->names.slot));
+	if (!p->names.slot) {
+		p->names = old;
+		return -ENOMEM;
+	}
+	memset(p->names.slot, 0xff, cap * sizeof(*p->names.slot));
+	p->names.mask = cap - 1;
+	for (int i = 0; i < p->s->nr_names; i++)
+		*name_slot(p, p->s->names[i]) = i;
+	free(old.slot);
+	return 0;
+}
+
 static bool valid_name(const char *w)
 {
 	if (!(isalpha((unsigned char)*w) || *w == '_'))
@@ -76,30 +182,36 @@ static bool valid_name(const char *w)
 	return true;
 }
 
-static int find_name(struct parser *p, const char *w)
-{
-	for (int i = 0; i < p->s->nr_names; i++)
-		if (!strcmp(p->s->names[i], w))
-			return i;
-	return -1;
-}
-
+/*
+ * Decimal, or hex after 0x / 0X: nothing but digits of the base after the prefix (so no
+ * sign, space or second 0x), no overflow.
+ */
 static int parse_number(struct parser *p, const char *w, const char *what, unsigned long *out)
 {
-	char *end;
-	int base = 10;
-	const char *digits = w;
+	const char *d = w;
+	unsigned int base = 10;
+	unsigned long v = 0;
 
 	if (w[0] == '0' && (w[1] == 'x' || w[1] == 'X')) {
 		base = 16;
-		digits = w + 2;
+		d += 2;
 	}
-	if (!*digits || !isxdigit((unsigned char)*digits) || (base == 10 && !isdigit((unsigned char)*digits)))
-		return perr(p, "bad number '%s' for %s", w, what);
-	errno = 0;
-	*out = strtoul(digits, &end, base);
-	if (errno || *end)
-		return perr(p, "bad number '%s' for %s", w, what);
+	if (!*d)
+		return perr(p, "bad number '%s' for %s", q(p, w), what);
+	for (; *d; d++) {
+		unsigned int digit;
+
+		if (isdigit((unsigned char)*d))
+			digit = *d - '0';
+		else if (base == 16 && isxdigit((unsigned char)*d))
+			digit = tolower((unsigned char)*d) - 'a' + 10;
+		else
+			return perr(p, "bad number '%s' for %s", q(p, w), what);
+		if (v > (~0UL - digit) / base)
+			return perr(p, "number '%s' for %s is too large", q(p, w), what);
+		v = v * base + digit;
+	}
+	*out = v;
 	return 0;
 }
 
@@ -110,9 +222,9 @@ static int parse_addr(struct parser *p, const char *w, const char *what, unsigne
 	if (ret)
 		return ret;
 	if (*out & (SCRIPT_PAGE - 1))
-		return perr(p, "%s %s is not page aligned", what, w);
+		return perr(p, "%s %s is not page aligned", what, q(p, w));
 	if (*out < ARENA_START || *out >= ARENA_END)
-		return perr(p, "%s %s is outside the arena [0x%lx, 0x%lx)", what, w, ARENA_START,
+		return perr(p, "%s %s is outside the arena [0x%lx, 0x%lx)", what, q(p, w), ARENA_START,
 			    ARENA_END);
 	return 0;
 }
@@ -126,7 +238,8 @@ static int parse_pages(struct parser *p, const char *w, const char *what, unsign
 	if (ret)
 		return ret;
 	if (*out > (ARENA_END - addr) / SCRIPT_PAGE)
-		return perr(p, "%s %s pages from 0x%lx reaches outside the arena", what, w, addr);
+		return perr(p, "%s %s pages from 0x%lx reaches outside the arena", what, q(p, w),
+			    addr);
 	return 0;
 }
 
@@ -135,13 +248,13 @@ static int parse_prot(struct parser *p, const char *w, int *prot)
 	static const char letters[3] = { 'r', 'w', 'x' };
 
 	if (strlen(w) != 3)
-		return perr(p, "bad PROT '%s' (want three of r/-, w/-, x/-)", w);
+		return perr(p, "bad PROT '%s' (want three of r/-, w/-, x/-)", q(p, w));
 	*prot = 0;
 	for (int i = 0; i < 3; i++) {
 		if (w[i] == letters[i])
 			*prot |= 1 << i;
 		else if (w[i] != '-')
-			return perr(p, "bad PROT '%s' (want three of r/-, w/-, x/-)", w);
+			return perr(p, "bad PROT '%s' (want three of r/-, w/-, x/-)", q(p, w));
 	}
 	return 0;
 }
@@ -151,7 +264,7 @@ static int want_words(struct parser *p, int min, int max, const char *usage)
 	if (p->nr_words < min)
 		return perr(p, "missing argument: usage: %s", usage);
 	if (p->nr_words > max)
-		return perr(p, "unexpected '%s': usage: %s", p->words[max], usage);
+		return perr(p, "unexpected '%s': usage: %s", q(p, p->words[max]), usage);
 	return 0;
 }
 
@@ -160,9 +273,9 @@ static int new_name(struct parser *p, const char *w, int *idx)
 	struct script *s = p->s;
 
 	if (!valid_name(w))
-		return perr(p, "bad process name '%s'", w);
+		return perr(p, "bad process name '%s'", q(p, w));
 	if (find_name(p, w) >= 0)
-		return perr(p, "process name '%s' reused", w);
+		return perr(p, "process name '%s' reused", q(p, w));
 	if (s->nr_names == p->cap_names) {
 		int cap = p->cap_names ? 2 * p->cap_names : 8;
 		char **names = realloc(s->names, cap * sizeof(*names));
@@ -176,10 +289,13 @@ static int new_name(struct parser *p, const char *w, int *idx)
 			return perr(p, "out of memory");
 		p->cap_names = cap;
 	}
+	if (name_table_grow(p))
+		return perr(p, "out of memory");
 	s->names[s->nr_names] = strdup(w);
 	if (!s->names[s->nr_names])
 		return perr(p, "out of memory");
 	p->alive[s->nr_names] = true;
+	*name_slot(p, w) = s->nr_names;
 	*idx = s->nr_names++;
 	return 0;
 }
@@ -200,9 +316,9 @@ static int parse_mmap_options(struct parser *p, struct op *op, int first)
 				break;
 		if (k == sizeof(opts) / sizeof(opts[0]))
 			return perr(p, "unknown mmap option '%s' (shared, populate, noreserve)",
-				    p->words[i]);
+				    q(p, p->words[i]));
 		if (op->flags & opts[k].flag)
-			return perr(p, "mmap option '%s' given twice", p->words[i]);
+			return perr(p, "mmap option '%s' given twice", q(p, p->words[i]));
 		op->flags |= opts[k].flag;
 	}
 	return 0;
@@ -216,7 +332,7 @@ static int parse_advice(struct parser *p, const char *w, int *advice)
 			return 0;
 		}
 	}
-	return perr(p, "unknown advice '%s'", w);
+	return perr(p, "unknown advice '%s'", q(p, w));
 }
 
 /* A process command: words[0] is the process, words[1] the command. */
@@ -228,11 +344,11 @@ static int parse_proc_command(struct parser *p, struct op *op)
 
 	op->proc = find_name(p, w[0]);
 	if (op->proc < 0)
-		return perr(p, "unknown command or process '%s'", w[0]);
+		return perr(p, "unknown command or process '%s'", q(p, w[0]));
 	if (!p->alive[op->proc])
-		return perr(p, "process '%s' has exited", w[0]);
+		return perr(p, "process '%s' has exited", q(p, w[0]));
 	if (p->nr_words < 2)
-		return perr(p, "missing command after process '%s'", w[0]);
+		return perr(p, "missing command after process '%s'", q(p, w[0]));
 
 	if (!strcmp(cmd, "mmap")) {
 		op->kind = OP_MMAP;
@@ -260,7 +376,7 @@ static int parse_proc_command(struct parser *p, struct op *op)
 			if ((ret = parse_number(p, w[4], "value", &v)))
 				return ret;
 			if (v > 0xffffffffUL)
-				return perr(p, "value %s is too large", w[4]);
+				return perr(p, "value %s is too large", q(p, w[4]));
 			op->value = (unsigned int)v;
 		}
 		return 0;
@@ -296,7 +412,7 @@ static int parse_proc_command(struct parser *p, struct op *op)
 			return ret;
 		if (p->nr_words == 7) {
 			if (strcmp(w[6], "dontunmap"))
-				return perr(p, "unknown mremap option '%s' (dontunmap)", w[6]);
+				return perr(p, "unknown mremap option '%s' (dontunmap)", q(p, w[6]));
 			op->flags |= OPF_DONTUNMAP;
 		}
 		return 0;
@@ -322,7 +438,7 @@ static int parse_proc_command(struct parser *p, struct op *op)
 		p->alive[op->proc] = false;
 		return 0;
 	}
-	return perr(p, "unknown command '%s'", cmd);
+	return perr(p, "unknown command '%s'", q(p, cmd));
 }
 
 static int parse_command(struct parser *p, struct op *op)
@@ -341,6 +457,21 @@ static int parse_command(struct parser *p, struct op *op)
 	if (!strcmp(w0, "dump") || !strcmp(w0, "check") || !strcmp(w0, "stats")) {
 		op->kind = w0[0] == 'd' ? OP_DUMP : w0[0] == 'c' ? OP_CHECK : OP_STATS;
 		return want_words(p, 1, 1, w0);
+	}
+	if (!strcmp(w0, "memcg")) {
+		unsigned long pages;
+
+		op->kind = OP_MEMCG;
+		if ((ret = want_words(p, 2, 2, "memcg N")) ||
+		    (ret = parse_number(p, p->words[1], "memcg pages", &pages)))
+			return ret;
+		if (!pages || pages > (ARENA_END - ARENA_START) / SCRIPT_PAGE)
+			return perr(p, "memcg %s: want 1 to %lu pages", q(p, p->words[1]),
+				    (ARENA_END - ARENA_START) / SCRIPT_PAGE);
+		if (p->s->nr_names || p->s->nr_ops)
+			return perr(p, "memcg must come first, before any other command");
+		op->pages = pages;
+		return 0;
 	}
 	if (!strcmp(w0, "dot")) {
 		op->kind = OP_DOT;
@@ -362,103 +493,161 @@ static int split_words(struct parser *p, char *line)
 	p->nr_words = 0;
 	for (char *tok = strtok(line, " \t\r\v\f"); tok; tok = strtok(NULL, " \t\r\v\f")) {
 		if (p->nr_words == MAX_WORDS)
-			return perr(p, "too many words on one line");
+			return perr(p, "too many words on one line (at most %d)", MAX_WORDS);
 		p->words[p->nr_words++] = tok;
 	}
 	return 0;
 }
 
-int script_parse_text(const char *path, const char *text, struct script *s, FILE *err)
+/* One line (NUL-terminated in place, len bytes before the terminator): parsed into s. */
+static int parse_line(struct parser *p, char *line, size_t len)
+{
+	struct script *s = p->s;
+	struct op op = { 0 };
+	const char *nul = memchr(line, '\0', len);
+	int ret;
+
+	if (nul)
+		return perr(p, "NUL byte in column %zu (not a text file)", (size_t)(nul - line) + 1);
+	if (len > SCRIPT_MAX_LINE)
+		return perr(p, "line longer than %d bytes", SCRIPT_MAX_LINE);
+	if ((ret = split_words(p, line)) || !p->nr_words)
+		return ret;
+	op.line = p->line;
+	if ((ret = parse_command(p, &op))) {
+		free(op.path);
+		return ret;
+	}
+	if (s->nr_ops == p->cap_ops) {
+		int cap = p->cap_ops ? 2 * p->cap_ops : 64;
+		struct op *ops = realloc(s->ops, cap * sizeof(*ops));
+
+		if (!ops) {
+			free(op.path);
+			return perr(p, "out of memory");
+		}
+		s->ops = ops;
+		p->cap_ops = cap;
+	}
+	s->ops[s->nr_ops++] = op;
+	return 0;
+}
+
+int script_parse_buf(const char *path, const char *buf, size_t len, struct script *s, FILE *err)
 {
 	struct parser p = { .path = path, .err = err, .s = s };
-	char *copy = strdup(text), *line, *next;
+	char *copy, *line, *end;
 	int ret = 0;
 
 	memset(s, 0, sizeof(*s));
+	if (len > SCRIPT_MAX_BYTES) {
+		fprintf(err, "%s: error: larger than %d bytes (the limit of a script)\n", path,
+			SCRIPT_MAX_BYTES);
+		return 2;
+	}
 	s->path = strdup(path);
+	copy = malloc(len + 1);
 	if (!copy || !s->path) {
 		free(copy);
+		free(s->path);
+		s->path = NULL;
 		fprintf(err, "%s: error: out of memory\n", path);
 		return 2;
 	}
-	for (line = copy; line; line = next) {
-		struct op op = { 0 };
-
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
+	memcpy(copy, buf, len);
+	copy[len] = '\0';
+	for (line = copy; line < copy + len && !ret; line = end + 1) {
+		end = memchr(line, '\n', copy + len - line);
+		if (!end)
+			end = copy + len;
+		*end = '\0';
 		p.line++;
-		if ((ret = split_words(&p, line)))
-			break;
-		if (!p.nr_words)
-			continue;
-		op.line = p.line;
-		if ((ret = parse_command(&p, &op))) {
-			free(op.path);
-			break;
-		}
-		if (s->nr_ops == p.cap_ops) {
-			int cap = p.cap_ops ? 2 * p.cap_ops : 64;
-			struct op *ops = realloc(s->ops, cap * sizeof(*ops));
-
-			if (!ops) {
-				free(op.path);
-				ret = perr(&p, "out of memory");
-				break;
-			}
-			s->ops = ops;
-			p.cap_ops = cap;
-		}
-		s->ops[s->nr_ops++] = op;
+		ret = parse_line(&p, line, end - line);
 	}
 	free(copy);
 	free(p.alive);
+	free(p.names.slot);
 	if (ret)
 		script_free(s);
 	return ret;
 }
 
+int script_parse_text(const char *path, const char *text, struct script *s, FILE *err)
+{
+	return script_parse_buf(path, text, strlen(text), s, err);
+}
+
+/*
+ * All of fd, at most SCRIPT_MAX_BYTES + 1 bytes (one more says it is too large): 0 with *bufp
+ * (caller frees) and *lenp, or a positive errno.
+ */
+static int read_limited(int fd, char **bufp, size_t *lenp)
+{
+	size_t len = 0, cap = 0;
+	char *buf = NULL;
+	ssize_t n;
+
+	for (;;) {
+		if (len == cap) {
+			char *b;
+
+			if (cap == SCRIPT_MAX_BYTES + 1UL)
+				break;
+			cap = cap ? 2 * cap : 65536;
+			if (cap > SCRIPT_MAX_BYTES + 1UL)
+				cap = SCRIPT_MAX_BYTES + 1UL;
+			b = realloc(buf, cap);
+			if (!b) {
+				free(buf);
+				return ENOMEM;
+			}
+			buf = b;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+
+			free(buf);
+			return e;
+		}
+		if (n == 0)
+			break;
+		len += n;
+	}
+	*bufp = buf;
+	*lenp = len;
+	return 0;
+}
+
 int script_parse_file(const char *path, struct script *s, FILE *err)
 {
-	FILE *f = fopen(path, "r");
-	char *text = NULL;
-	size_t len = 0, cap = 0, n;
-	int ret;
+	bool is_stdin = !strcmp(path, "-");
+	const char *name = is_stdin ? "<stdin>" : path;
+	int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	size_t len = 0;
+	char *buf = NULL;
+	int e, ret;
 
-	if (!f) {
-		fprintf(err, "%s: error: %s\n", path, strerror(errno));
+	memset(s, 0, sizeof(*s));
+	if (fd < 0) {
+		fprintf(err, "%s: error: cannot open: %s\n", name, strerror(errno));
 		return 2;
 	}
-	do {
-		if (cap - len < 4096) {
-			char *t = realloc(text, cap = cap ? 2 * cap : 65536);
-
-			if (!t) {
-				free(text);
-				fclose(f);
-				fprintf(err, "%s: error: out of memory\n", path);
-				return 2;
-			}
-			text = t;
-		}
-		n = fread(text + len, 1, cap - len - 1, f);
-		len += n;
-	} while (n > 0);
-	if (ferror(f)) {
-		fprintf(err, "%s: error: read failed\n", path);
-		free(text);
-		fclose(f);
+	if (!fstat(fd, &st) && S_ISDIR(st.st_mode))
+		e = EISDIR;
+	else
+		e = read_limited(fd, &buf, &len);
+	if (!is_stdin)
+		close(fd);
+	if (e) {
+		fprintf(err, "%s: error: cannot read: %s\n", name, strerror(e));
 		return 2;
 	}
-	fclose(f);
-	text[len] = '\0';
-	if (memchr(text, '\0', len)) {
-		fprintf(err, "%s: error: not a text file\n", path);
-		free(text);
-		return 2;
-	}
-	ret = script_parse_text(path, text, s, err);
-	free(text);
+	ret = script_parse_buf(name, buf, len, s, err);
+	free(buf);
 	return ret;
 }
 
@@ -516,6 +705,9 @@ void script_print(const struct script *s, FILE *out)
 		case OP_DOT:
 			fprintf(out, "dot %s\n", op->path);
 			continue;
+		case OP_MEMCG:
+			fprintf(out, "memcg %lu\n", op->pages);
+			continue;
 		default:
 			break;
 		}
@@ -562,4 +754,9 @@ void script_print(const struct script *s, FILE *out)
 		}
 		fputc('\n', out);
 	}
+}
+
+unsigned long script_memcg_pages(const struct script *s)
+{
+	return s->nr_ops && s->ops[0].kind == OP_MEMCG ? s->ops[0].pages : 0;
 }

@@ -16,6 +16,8 @@
 #define ARENA_START 0x100000000000UL
 #define ARENA_END 0x200000000000UL
 #define SCRIPT_PAGE 4096UL
+#define SCRIPT_MAX_BYTES (64 << 20) /* the largest script file */
+#define SCRIPT_MAX_LINE 4096	    /* the longest line, in bytes */
 
 enum op_kind {
 	OP_SPAWN,
@@ -34,6 +36,7 @@ enum op_kind {
 	OP_DOT,   /* model only */
 	OP_REFERENCED, /* model only: P referenced ADDR N, the rmap walk of each page */
 	OP_MIGRATE,    /* model only: P migrate ADDR N, each page to a new frame */
+	OP_MEMCG, /* memcg N: before any process; the machine's memory cgroup limit */
 	OP_NR
 };
 
@@ -52,6 +55,8 @@ struct advice_name {
 extern const struct advice_name script_advices[];
 /* The script word of a MADV_* value ("dontneed"), "?" when it has none. */
 const char *advice_word(int advice);
+/* MADV_POPULATE_READ / _WRITE: advice that faults pages in. */
+bool script_advice_populates(int advice);
 
 struct op {
 	enum op_kind kind;
@@ -69,6 +74,7 @@ struct op {
 	char *path;          /* dot FILE */
 };
 
+
 struct script {
 	char *path;
 	char **names;
@@ -78,15 +84,21 @@ struct script {
 };
 
 /*
- * Parse a script. 0, or 2 after printing `PATH:LINE: error: WHAT` to err.
- * script_parse_text parses text as if read from path.
+ * Parse a script. 0, or 2 after printing `PATH:LINE: error: WHAT` (or `PATH: error: WHAT`
+ * when the file cannot be read or is too large) to err. script_parse_file reads path, or
+ * standard input when path is "-" (named "<stdin>" in messages); script_parse_buf parses
+ * len bytes of buf (which may hold NUL bytes: an error) and script_parse_text a string, as if
+ * read from path.
  */
 int script_parse_file(const char *path, struct script *s, FILE *err);
+int script_parse_buf(const char *path, const char *buf, size_t len, struct script *s, FILE *err);
 int script_parse_text(const char *path, const char *text, struct script *s, FILE *err);
 void script_free(struct script *s);
 
 /* The command word of an op ("mmap", "write" ...). */
 const char *op_name(enum op_kind kind);
+/* The memcg limit of a script in pages (memcg N), 0 when it has none. */
+unsigned long script_memcg_pages(const struct script *s);
 /* True when some op needs pages modelled (write, read, populate). */
 bool script_needs_pages(const struct script *s);
 /* Writes the script back in .avs form (used by fuzz to save a case). */

@@ -6,17 +6,57 @@
  * fail_fired records that it did.
  * Locks: none, everything is atomic.
  */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
 #include "alloc.h"
 #include "anonvm/anonvm.h"
+#include "rcu.h"
 
 static atomic_long live[AV_OBJ_NR];
 
 #if defined(__SANITIZE_THREAD__)
 char rcu_tsan_grace_period; /* rcu.h: the synchronisation object of a grace period */
 #endif
+#if defined(ANONVM_RCU_DEFERRED)
+/* rcu.h: callbacks queued in order (linked through head->next.next) until rcu_barrier. */
+static pthread_mutex_t rcu_deferred_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rcu_head *rcu_deferred_first, **rcu_deferred_tail = &rcu_deferred_first;
+
+void anonvm_call_rcu_deferred(struct rcu_head *head, void (*func)(struct rcu_head *head))
+{
+	head->func = func;
+	head->next.next = NULL;
+	pthread_mutex_lock(&rcu_deferred_lock);
+	*rcu_deferred_tail = head;
+	rcu_deferred_tail = (struct rcu_head **)&head->next.next;
+	pthread_mutex_unlock(&rcu_deferred_lock);
+}
+
+void anonvm_rcu_barrier_deferred(void)
+{
+	for (;;) {
+		struct rcu_head *head;
+
+		pthread_mutex_lock(&rcu_deferred_lock);
+		head = rcu_deferred_first;
+		rcu_deferred_first = NULL;
+		rcu_deferred_tail = &rcu_deferred_first;
+		pthread_mutex_unlock(&rcu_deferred_lock);
+		if (!head)
+			return;
+		synchronize_rcu();
+		while (head) {
+			struct rcu_head *next = (struct rcu_head *)head->next.next;
+
+			head->func(head); /* may queue more: the next round */
+			head = next;
+		}
+	}
+}
+#endif
+
 static atomic_long fail_countdown;
 static atomic_bool fail_fired; /* the armed failure has happened */
 

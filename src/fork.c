@@ -32,12 +32,13 @@
 static void __exit_mmap(struct mm_struct *mm, unsigned long stop)
 {
 	struct vm_area_struct *vma;
-	unsigned long index;
+	unsigned long index, nr_accounted = 0;
 	int count = 0;
 
-	VM_BUG_ON(!stop); /* no VMA starts at 0 (mmap_min_addr) */
 	mmap_write_lock(mm);
 	mm->dying = true;
+	if (!stop) /* the copy failed at a VMA at address 0 (CAP_SYS_RAWIO): none is ours */
+		goto out;
 	mt_for_each(&mm->mm_mt, vma, index, stop - 1) {
 		vma_start_write(vma);
 		zap_vma_range(vma, vma->vm_start, vma->vm_end);
@@ -45,11 +46,15 @@ static void __exit_mmap(struct mm_struct *mm, unsigned long stop)
 	mt_for_each(&mm->mm_mt, vma, index, stop - 1)
 		unlink_anon_vmas(vma);
 	mt_for_each(&mm->mm_mt, vma, index, stop - 1) {
+		if (vma->vm_flags & VM_ACCOUNT)
+			nr_accounted += vma_pages(vma);
 		vma_mark_detached(vma);
 		remove_vma(vma);
 		count++;
 	}
+	vm_unacct_memory(mm->vm, nr_accounted);
 	VM_BUG_ON(count != mm->map_count);
+out:
 	mt_destroy(&mm->mm_mt);
 	mm->map_count = 0;
 	mmap_write_unlock(mm);
@@ -69,6 +74,7 @@ dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm, unsigned long *stop)
 {
 	MA_STATE(mas, &mm->mm_mt, 0, 0);
 	struct vm_area_struct *mpnt, *tmp;
+	unsigned long charge = 0;
 	int retval;
 
 	*stop = ULONG_MAX;
@@ -90,9 +96,16 @@ dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm, unsigned long *stop)
 			continue;
 		}
 		retval = -ENOMEM;
+		charge = 0;
+		if (mpnt->vm_flags & VM_ACCOUNT) {
+			/* the child's copy is charged again (and may be refused) */
+			charge = vma_pages(mpnt);
+			if (__vm_enough_memory(mm->vm, charge))
+				goto out_fail;
+		}
 		tmp = vm_area_dup(mpnt);
 		if (!tmp)
-			goto out_fail;
+			goto out_fail_nomem;
 		tmp->vm_mm = mm;
 		if (tmp->vm_flags & VM_WIPEONFORK) {
 			/* a clean slate: faults will give it an anon_vma of its own */
@@ -125,6 +138,8 @@ out_unlink_anon:
 	unlink_anon_vmas(tmp);
 out_free_vma:
 	vm_area_free(tmp);
+out_fail_nomem:
+	vm_unacct_memory(mm->vm, charge);
 out_fail:
 	if (mpnt)
 		*stop = mpnt->vm_start;

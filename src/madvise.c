@@ -3,12 +3,25 @@
  * madvise.c: madvise. Kernel counterpart: mm/madvise.c (madvise_walk_vmas,
  * madvise_vma_behavior, madvise_update_vma, madvise_dontneed_free).
  *
- * Advice modelled: DONTFORK / DOFORK / WIPEONFORK / KEEPONFORK change VM_DONTCOPY or
- * VM_WIPEONFORK on the range, splitting and merging like any flag change (vma_modify_flags,
- * as mprotect does); DONTNEED zaps the pages (the VMA, and its anon_vma, stay); WILLNEED
- * has nothing to do for anonymous memory that is not swapped (swap readahead does not
- * change what a dump shows); COLD / PAGEOUT go to madvise_cold_or_pageout. Other advice
- * values, valid in Linux, are refused with EINVAL.
+ * Every advice Linux 6.18 accepts is known here (madvise_behavior_valid); unknown values
+ * give EINVAL. What each does:
+ *   flag changes, splitting and merging like any flag change (vma_modify_flags, as mprotect
+ *	does): NORMAL / RANDOM / SEQUENTIAL (VM_SEQ_READ, VM_RAND_READ), DONTFORK / DOFORK
+ *	(VM_DONTCOPY), WIPEONFORK / KEEPONFORK (VM_WIPEONFORK, private anonymous only),
+ *	DONTDUMP / DODUMP (VM_DONTDUMP), HUGEPAGE / NOHUGEPAGE, MERGEABLE / UNMERGEABLE
+ *	(VM_MERGEABLE; shared mappings are left alone, as ksm_madvise does);
+ *   DONTNEED, DONTNEED_LOCKED: zap the pages (the VMA, and its anon_vma, stay);
+ *   WILLNEED: nothing to do for anonymous memory that is not swapped;
+ *   FREE: EINVAL on shared memory; otherwise the pages become lazily freeable, which only
+ *	reclaim could show: nothing is done;
+ *   COLD / PAGEOUT: madvise_cold_or_pageout;
+ *   POPULATE_READ / POPULATE_WRITE: fault the range in (read / write faults), EINVAL where
+ *	the VMA does not allow the access, ENOMEM at a hole;
+ *   COLLAPSE: EINVAL (no transparent huge pages: the kernel executor disables them);
+ *   REMOVE, GUARD_INSTALL, GUARD_REMOVE: not modelled yet (ENOSYS, which the CLI reports
+ *	as such): hole punching in every mapping of a shared object and guard PTE markers;
+ *   HWPOISON, SOFT_OFFLINE: EPERM, as for a caller without CAP_SYS_ADMIN (the model has
+ *	no hardware pages to poison).
  *
  * The walk applies the advice VMA by VMA; a hole in the range does not stop it, but the call
  * then returns ENOMEM. An error of one VMA (EINVAL for WIPEONFORK on a shared mapping)
@@ -54,14 +67,33 @@ struct madvise_behavior {
 static bool madvise_behavior_valid(int behavior)
 {
 	switch (behavior) {
-	case MADV_WILLNEED:
-	case MADV_DONTNEED:
-	case MADV_DONTFORK:
-	case MADV_DOFORK:
-	case MADV_WIPEONFORK:
-	case MADV_KEEPONFORK:
-	case MADV_COLD:
-	case MADV_PAGEOUT:
+	case ANONVM_MADV_NORMAL:
+	case ANONVM_MADV_RANDOM:
+	case ANONVM_MADV_SEQUENTIAL:
+	case ANONVM_MADV_WILLNEED:
+	case ANONVM_MADV_DONTNEED:
+	case ANONVM_MADV_FREE:
+	case ANONVM_MADV_REMOVE:
+	case ANONVM_MADV_DONTFORK:
+	case ANONVM_MADV_DOFORK:
+	case ANONVM_MADV_MERGEABLE:
+	case ANONVM_MADV_UNMERGEABLE:
+	case ANONVM_MADV_HUGEPAGE:
+	case ANONVM_MADV_NOHUGEPAGE:
+	case ANONVM_MADV_DONTDUMP:
+	case ANONVM_MADV_DODUMP:
+	case ANONVM_MADV_WIPEONFORK:
+	case ANONVM_MADV_KEEPONFORK:
+	case ANONVM_MADV_COLD:
+	case ANONVM_MADV_PAGEOUT:
+	case ANONVM_MADV_POPULATE_READ:
+	case ANONVM_MADV_POPULATE_WRITE:
+	case ANONVM_MADV_DONTNEED_LOCKED:
+	case ANONVM_MADV_COLLAPSE:
+	case ANONVM_MADV_HWPOISON:
+	case ANONVM_MADV_SOFT_OFFLINE:
+	case ANONVM_MADV_GUARD_INSTALL:
+	case ANONVM_MADV_GUARD_REMOVE:
 		return true;
 	default:
 		return false;
@@ -71,11 +103,17 @@ static bool madvise_behavior_valid(int behavior)
 static enum madvise_lock_mode get_lock_mode(int behavior)
 {
 	switch (behavior) {
-	case MADV_WILLNEED:
-	case MADV_COLD:
-	case MADV_PAGEOUT:
+	case ANONVM_MADV_WILLNEED:
+	case ANONVM_MADV_COLD:
+	case ANONVM_MADV_PAGEOUT:
+	case ANONVM_MADV_FREE:
+	case ANONVM_MADV_COLLAPSE:
+	case ANONVM_MADV_REMOVE:
+	case ANONVM_MADV_GUARD_INSTALL:
+	case ANONVM_MADV_GUARD_REMOVE:
 		return MADVISE_MMAP_READ_LOCK;
-	case MADV_DONTNEED:
+	case ANONVM_MADV_DONTNEED:
+	case ANONVM_MADV_DONTNEED_LOCKED:
 		return MADVISE_VMA_READ_LOCK;
 	default:
 		return MADVISE_MMAP_WRITE_LOCK;
@@ -114,8 +152,49 @@ static int __must_check madvise_vma_behavior(struct madvise_behavior *madv)
 		return madvise_cold_or_pageout(vma, madv->start, madv->end,
 					       madv->behavior == MADV_PAGEOUT);
 	case MADV_DONTNEED:
+	case ANONVM_MADV_DONTNEED_LOCKED:
 		zap_vma_range(vma, madv->start, madv->end);
 		return 0;
+	case ANONVM_MADV_FREE:
+		/* lazy free: only reclaim would drop the pages, and nothing shows until then */
+		return vma_is_anonymous(vma) ? 0 : -EINVAL;
+	case ANONVM_MADV_COLLAPSE:
+		return -EINVAL; /* no transparent huge pages */
+	case ANONVM_MADV_REMOVE:
+	case ANONVM_MADV_GUARD_INSTALL:
+	case ANONVM_MADV_GUARD_REMOVE:
+		return -ENOSYS; /* not modelled yet */
+	case ANONVM_MADV_NORMAL:
+		new_flags &= ~(VM_SEQ_READ | VM_RAND_READ);
+		break;
+	case ANONVM_MADV_SEQUENTIAL:
+		new_flags = (new_flags & ~VM_RAND_READ) | VM_SEQ_READ;
+		break;
+	case ANONVM_MADV_RANDOM:
+		new_flags = (new_flags & ~VM_SEQ_READ) | VM_RAND_READ;
+		break;
+	case ANONVM_MADV_DONTDUMP:
+		new_flags |= VM_DONTDUMP;
+		break;
+	case ANONVM_MADV_DODUMP:
+		if (new_flags & VM_SPECIAL)
+			return -EINVAL;
+		new_flags &= ~VM_DONTDUMP;
+		break;
+	case ANONVM_MADV_HUGEPAGE:
+		new_flags = (new_flags & ~VM_NOHUGEPAGE) | VM_HUGEPAGE;
+		break;
+	case ANONVM_MADV_NOHUGEPAGE:
+		new_flags = (new_flags & ~VM_HUGEPAGE) | VM_NOHUGEPAGE;
+		break;
+	case ANONVM_MADV_MERGEABLE:
+		/* ksm_madvise: shared and special mappings are left as they are */
+		if (!(new_flags & (VM_MERGEABLE | VM_SHARED | VM_MAYSHARE | VM_SPECIAL | VM_HUGETLB)))
+			new_flags |= VM_MERGEABLE;
+		break;
+	case ANONVM_MADV_UNMERGEABLE:
+		new_flags &= ~VM_MERGEABLE; /* no page was ever merged: nothing to unmerge */
+		break;
 	case MADV_DONTFORK:
 		new_flags |= VM_DONTCOPY;
 		break;
@@ -197,6 +276,33 @@ static int __must_check madvise_walk_vmas(struct madvise_behavior *madv)
 	return unmapped_error;
 }
 
+/*
+ * MADV_POPULATE_READ / _WRITE (madvise_populate): fault every page of [start, end) in, as
+ * gup with FOLL_MADV_POPULATE does, VMA by VMA. ENOMEM at a hole (what came before stays
+ * populated), EINVAL in a VMA that does not allow the access, EFAULT past the end of a shared
+ * object (SIGBUS). mmap_lock R.
+ */
+static int __must_check madvise_populate(struct mm_struct *mm, unsigned long start,
+					 unsigned long end, bool write)
+{
+	struct vm_area_struct *vma;
+	unsigned long next;
+	int ret;
+
+	for (; start < end; start = next) {
+		vma = find_vma(mm, start);
+		if (!vma || start < vma->vm_start)
+			return -ENOMEM;
+		if (!(vma->vm_flags & (write ? VM_WRITE : VM_READ)))
+			return -EINVAL;
+		next = vma->vm_end < end ? vma->vm_end : end;
+		ret = faultin_page_range(vma, start, next, write);
+		if (ret)
+			return ret == -EIO ? -EFAULT : ret;
+	}
+	return 0;
+}
+
 static int do_madvise(struct mm_struct *mm, unsigned long start, unsigned long len_in, int behavior)
 {
 	MADVISE_BEHAVIOR_STATE(madv, mm, behavior);
@@ -211,6 +317,15 @@ static int do_madvise(struct mm_struct *mm, unsigned long start, unsigned long l
 	if (start + len == start)
 		return 0;
 
+	if (behavior == ANONVM_MADV_HWPOISON || behavior == ANONVM_MADV_SOFT_OFFLINE)
+		return -EPERM; /* madvise_inject_error: CAP_SYS_ADMIN only */
+	if (behavior == ANONVM_MADV_POPULATE_READ || behavior == ANONVM_MADV_POPULATE_WRITE) {
+		mmap_read_lock(mm);
+		error = madvise_populate(mm, start, start + len,
+					 behavior == ANONVM_MADV_POPULATE_WRITE);
+		mmap_read_unlock(mm);
+		return error;
+	}
 	madv.start = start;
 	madv.end = start + len;
 	madv.lock_mode = get_lock_mode(behavior);

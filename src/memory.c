@@ -560,23 +560,29 @@ int anonvm_read(struct anonvm_mm *mm, unsigned long addr, void *buf, size_t len,
 	return user_access(mm_of(mm), addr, buf, len, false, fault_addr);
 }
 
-int populate_vma_page_range(struct vm_area_struct *vma, unsigned long start, unsigned long end)
+int faultin_page_range(struct vm_area_struct *vma, unsigned long start, unsigned long end,
+		       bool write)
 {
-	/* gup: FOLL_WRITE for private writable mappings only; PROT_NONE is skipped (-EFAULT
-	 * that __mm_populate ignores) */
-	unsigned int flags = (vma->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE ?
-				     FAULT_FLAG_WRITE : 0;
+	unsigned int flags = write ? FAULT_FLAG_WRITE : 0;
 	unsigned long addr;
 	int ret;
 
-	if (!(vma->vm_flags & VM_ACCESS_FLAGS))
-		return 0;
 	for (addr = start; addr < end; addr += PAGE_SIZE) {
 		ret = access_vma_page(vma, addr, NULL, 0, flags);
 		if (ret)
 			return ret;
 	}
 	return 0;
+}
+
+int populate_vma_page_range(struct vm_area_struct *vma, unsigned long start, unsigned long end)
+{
+	/* gup: FOLL_WRITE for private writable mappings only; PROT_NONE is skipped (-EFAULT
+	 * that __mm_populate ignores) */
+	if (!(vma->vm_flags & VM_ACCESS_FLAGS))
+		return 0;
+	return faultin_page_range(vma, start, end,
+				  (vma->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE);
 }
 
 struct cold_walk {
@@ -689,8 +695,7 @@ static int found_pte(pte_t *ptep, unsigned long addr, void *arg)
 	return 1;
 }
 
-/* The first address of [start, end) whose PTE is not none, or end. Takes the ptl. */
-static unsigned long next_pte_addr(struct mm_struct *mm, unsigned long start, unsigned long end)
+unsigned long next_pte_addr(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
 	unsigned long addr = end;
 
@@ -1038,32 +1043,66 @@ int anonvm_page_referenced(struct anonvm_mm *handle, unsigned long addr,
 	return 0;
 }
 
+/* What a page query reports of the PTE fw found (PTE lock held). */
+static void page_info_fill(const struct folio_walk *fw, struct anonvm_page_info *info)
+{
+	struct folio *folio = fw->folio;
+
+	memset(info, 0, sizeof(*info));
+	if (is_swap_pte(fw->pte)) {
+		info->kind = ANONVM_PAGE_SWAP;
+		info->anon_exclusive = pte_swp_exclusive(fw->pte);
+	} else if (folio) {
+		info->kind = is_zero_folio(folio) ? ANONVM_PAGE_ZERO :
+			     folio_test_anon(folio) ? ANONVM_PAGE_ANON : ANONVM_PAGE_SHMEM;
+		info->frame = pte_pfn(fw->pte);
+		info->mapcount = atomic_load(&folio->mapcount);
+		info->anon_exclusive = folio_test_flag(folio, PG_anon_exclusive);
+		info->writable = pte_write(fw->pte);
+		info->young = pte_young(fw->pte);
+		info->dirty = pte_dirty(fw->pte);
+		info->data = folio_address(fw->mm->vm->ram, folio);
+	}
+}
+
 int anonvm_page_query(struct anonvm_mm *handle, unsigned long addr,
 		      struct anonvm_page_info *info)
 {
 	struct mm_struct *mm = mm_of(handle);
 	struct folio_walk fw;
-	struct folio *folio;
 
 	memset(info, 0, sizeof(*info));
 	if (addr >= TASK_SIZE)
 		return -EINVAL;
 	folio_walk_start(&fw, mm, addr);
-	folio = fw.folio;
-	if (is_swap_pte(fw.pte)) {
-		info->kind = ANONVM_PAGE_SWAP;
-		info->anon_exclusive = pte_swp_exclusive(fw.pte);
-	} else if (folio) {
-		info->kind = is_zero_folio(folio) ? ANONVM_PAGE_ZERO :
-			     folio_test_anon(folio) ? ANONVM_PAGE_ANON : ANONVM_PAGE_SHMEM;
-		info->frame = pte_pfn(fw.pte);
-		info->mapcount = atomic_load(&folio->mapcount);
-		info->anon_exclusive = folio_test_flag(folio, PG_anon_exclusive);
-		info->writable = pte_write(fw.pte);
-		info->young = pte_young(fw.pte);
-		info->dirty = pte_dirty(fw.pte);
-		info->data = folio_address(mm->vm->ram, folio);
-	}
+	page_info_fill(&fw, info);
 	folio_walk_end(&fw);
 	return 0;
+}
+
+int anonvm_page_next(struct anonvm_mm *handle, unsigned long addr, unsigned long end,
+		     unsigned long *addrp, struct anonvm_page_info *info)
+{
+	struct mm_struct *mm = mm_of(handle);
+	struct folio_walk fw;
+
+	memset(info, 0, sizeof(*info));
+	if (end > TASK_SIZE)
+		end = TASK_SIZE;
+	end = PAGE_ALIGN(end);
+	for (addr &= PAGE_MASK; addr < end; addr += PAGE_SIZE) {
+		/* walk_ptes visits only the tables present: the cost follows what is mapped */
+		addr = next_pte_addr(mm, addr, end);
+		if (addr >= end)
+			break;
+		folio_walk_start(&fw, mm, addr);
+		if (!pte_none(fw.pte)) {
+			page_info_fill(&fw, info);
+			folio_walk_end(&fw);
+			*addrp = addr;
+			return 0;
+		}
+		folio_walk_end(&fw); /* gone meanwhile: look further */
+	}
+	return -ENOENT;
 }

@@ -14,6 +14,7 @@
 #include "mm_types.h"
 #include "pgtable.h"
 #include "phys.h"
+#include "xarray.h"
 
 /* Physical memory of a machine: 0 or -ENOMEM. */
 int ram_init(struct anonvm *vm) __must_check;
@@ -101,6 +102,13 @@ void change_protection(struct vm_area_struct *vma, unsigned long start, unsigned
  * nothing for PROT_NONE. 0 or -ENOMEM (Linux's mm_populate ignores the error).
  */
 int populate_vma_page_range(struct vm_area_struct *vma, unsigned long start, unsigned long end);
+/*
+ * Fault in every page of [start, end) within vma as user accesses would (write: write faults,
+ * breaking COW; else read faults), vma's flags allowing it. mmap_lock R. 0, -ENOMEM, or -EIO
+ * past the end of a shared object (SIGBUS).
+ */
+int faultin_page_range(struct vm_area_struct *vma, unsigned long start, unsigned long end,
+		       bool write) __must_check;
 
 /*
  * MADV_COLD / MADV_PAGEOUT on [start, end) of vma (mmap_lock read), as
@@ -127,17 +135,36 @@ int handle_mm_fault(struct vm_area_struct *vma, unsigned long address, unsigned 
  * zero page). A non-zero return of fn stops the walk and is returned.
  */
 typedef int (*present_pte_fn)(unsigned long addr, pte_t pte, struct folio *folio, void *arg);
+/*
+ * The first address of [start, end) whose PTE is not none, or end: a range scan that costs
+ * what is mapped (only present tables are walked). Takes the ptl; mmap_lock held.
+ */
+unsigned long next_pte_addr(struct mm_struct *mm, unsigned long start, unsigned long end);
+
 int walk_page_range(struct mm_struct *mm, unsigned long start, unsigned long end,
 		    present_pte_fn fn, void *arg);
 
+
+/*
+ * The overcommit policy and the commit charge (util.c): __vm_enough_memory charges pages
+ * to the commit charge and answers 0, or -ENOMEM (nothing charged) when the heuristic
+ * (vm.overcommit_memory = 0) refuses them; vm_unacct_memory gives a charge back.
+ */
+unsigned long totalram_pages(const struct anonvm *vm);
+unsigned long total_swap_pages(const struct anonvm *vm);
+int __vm_enough_memory(struct anonvm *vm, long pages) __must_check;
+void vm_acct_memory(struct anonvm *vm, long pages);
+void vm_unacct_memory(struct anonvm *vm, long pages);
 
 /* Shared anonymous mappings (shmem.c). */
 struct shmem_file {
 	atomic_int refcount;   /* vm_file references */
 	struct ram *ram;
-	spinlock_t lock;       /* pages[] */
+	struct anonvm *vm;     /* the machine whose commit it is charged to */
+	spinlock_t lock;       /* pages */
 	unsigned long nr_pages; /* size of the object; fixed */
-	struct folio **pages;  /* page cache by pgoff, one reference each; lock */
+	unsigned long charged; /* pages charged to the commit (0 with MAP_NORESERVE) */
+	struct xarray pages;   /* page cache by pgoff, one reference each (sparse); lock */
 };
 
 /* Give a new shared anonymous VMA its object (vma->vm_file, one reference). 0 or -ENOMEM. */
@@ -146,6 +173,11 @@ struct shmem_file *shmem_file_get(struct shmem_file *file);
 void shmem_file_put(struct shmem_file *file);
 /* The cached page at pgoff, or NULL. Valid while the caller holds a reference of file. */
 struct folio *shmem_find_folio(struct shmem_file *file, unsigned long pgoff);
+/*
+ * Drop the cached pages of [start, end) (page offsets): fallocate(PUNCH_HOLE) after the
+ * caller unmapped them from every VMA (MADV_REMOVE). Time follows the pages present.
+ */
+void shmem_punch_hole(struct shmem_file *file, unsigned long start, unsigned long end);
 /* The page at pgoff, allocated zeroed when absent. 0, -ENOMEM, -EIO (SIGBUS) beyond the size. */
 int shmem_get_folio(struct shmem_file *file, unsigned long pgoff, struct folio **foliop)
 	__must_check;

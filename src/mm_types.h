@@ -34,7 +34,7 @@
 /* The user address space of x86-64 with 4-level page tables. */
 #define TASK_SIZE 0x7ffffffff000UL
 #define DEFAULT_MMAP_BASE 0x7f0000000000UL /* top of the top-down mmap area */
-#define MMAP_MIN_ADDR 0x10000UL            /* vm.mmap_min_addr */
+#define MMAP_MIN_ADDR 0x10000UL            /* vm.mmap_min_addr's default (cfg 0) */
 #define DEFAULT_MAX_MAP_COUNT 65530        /* vm.max_map_count */
 
 /* vm_flags: Linux's bit values. */
@@ -50,6 +50,8 @@
 #define VM_GROWSDOWN 0x00000100UL
 #define VM_PFNMAP 0x00000400UL
 #define VM_LOCKED 0x00002000UL
+#define VM_SEQ_READ 0x00008000UL
+#define VM_RAND_READ 0x00010000UL
 #define VM_IO 0x00004000UL
 #define VM_DONTCOPY 0x00020000UL
 #define VM_DONTEXPAND 0x00040000UL
@@ -119,6 +121,7 @@ struct mm_struct {
 	unsigned long task_size;
 	atomic_long has_pinned;     /* folios were pinned (fork copies exclusive ones eagerly) */
 	atomic_long rss_anon, rss_shmem, nr_swapents;
+	atomic_long pgtables_bytes; /* page tables below the pgd (mm_pgtables_bytes); ptl */
 	struct anonvm *vm;          /* the machine */
 	struct list_head mmlist;    /* in vm->mms; vm->mms_lock */
 	unsigned long id;           /* creation number, for reports */

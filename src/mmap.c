@@ -14,7 +14,9 @@
  * Invariants: mm->map_count == VMAs in mm->mm_mt (between operations);
  *   mm->total_vm == sum of vma_pages over the VMAs (except, as in Linux, after an mremap
  *   whose unmap of the source failed for lack of memory: then it counts the source twice);
- *   a private writable mapping without MAP_NORESERVE has VM_ACCOUNT (accountable_mapping);
+ *   a private writable mapping without MAP_NORESERVE has VM_ACCOUNT (accountable_mapping)
+ *   and its pages are charged to the commit (util.c: -ENOMEM when the overcommit heuristic
+ *   refuses them); munmap gives the charge back;
  *   a new VMA has VM_SOFTDIRTY; pgoff of a private anonymous mmap == addr >> PAGE_SHIFT,
  *   of a shared one 0 (offset in its own shmem object).
  * Locks: mmap_lock W for mmap/munmap (MAP_POPULATE faults afterwards under mmap_lock R);
@@ -219,6 +221,7 @@ static void vms_complete_munmap_vmas(struct vma_munmap_struct *vms)
 		return;
 	vms_clear_ptes(vms);
 	mm->total_vm -= vms->nr_pages;
+	vm_unacct_memory(mm->vm, vms->nr_accounted);
 	mt_for_each(&vms->mt_detach, vma, index, ULONG_MAX)
 		remove_vma(vma);
 	mt_destroy(&vms->mt_detach);
@@ -300,14 +303,20 @@ int anonvm_munmap(struct anonvm_mm *handle, unsigned long addr, unsigned long le
 
 /* Placement. */
 
+/* vm.mmap_min_addr of the machine. */
+static unsigned long mmap_min_addr(const struct mm_struct *mm)
+{
+	return mm->vm->cfg.mmap_min_addr ? mm->vm->cfg.mmap_min_addr : MMAP_MIN_ADDR;
+}
+
 /* The highest free gap of len bytes in [low, high): its top len bytes, or -ENOMEM. */
 static unsigned long unmapped_area_topdown(struct mm_struct *mm, unsigned long len,
 					   unsigned long low, unsigned long high)
 {
 	MA_STATE(mas, &mm->mm_mt, 0, 0);
 
-	if (low < MMAP_MIN_ADDR)
-		low = MMAP_MIN_ADDR;
+	if (low < mmap_min_addr(mm))
+		low = mmap_min_addr(mm);
 	if (high <= low || mas_empty_area_rev(&mas, low, high - 1, len))
 		return -ENOMEM;
 	return mas.last + 1 - len;
@@ -326,8 +335,8 @@ static unsigned long unmapped_area(struct mm_struct *mm, unsigned long len, unsi
 
 /*
  * x86-64's arch_get_unmapped_area_topdown and the checks of __get_unmapped_area. Below
- * vm.mmap_min_addr a fixed address is refused with EPERM, as for a process without
- * CAP_SYS_RAWIO.
+ * vm.mmap_min_addr an address is refused with EPERM unless the caller has CAP_SYS_RAWIO
+ * (security_mmap_addr: cap_mmap_addr), as cfg says.
  */
 unsigned long get_unmapped_area(struct mm_struct *mm, unsigned long addr, unsigned long len,
 				unsigned long flags)
@@ -355,7 +364,7 @@ check:
 		return -ENOMEM;
 	if (!PAGE_ALIGNED(addr))
 		return -EINVAL;
-	if (addr < MMAP_MIN_ADDR)
+	if (addr < mmap_min_addr(mm) && !mm->vm->cfg.cap_sys_rawio)
 		return -EPERM;
 	return addr;
 }
@@ -368,6 +377,8 @@ struct mmap_state {
 	unsigned long pgoff;
 	unsigned long pglen;
 	unsigned long vm_flags;
+	unsigned long charged;	/* pages charged to the commit for this mapping */
+	unsigned long replaced; /* charged pages of the VMAs it replaces, taken over */
 	struct vm_area_struct *prev, *next;
 	struct vma_munmap_struct vms; /* what MAP_FIXED replaces */
 };
@@ -410,8 +421,20 @@ static int __must_check __mmap_setup(struct mmap_state *map)
 	} else {
 		map->next = find_vma_prev(map->mm, map->addr, &map->prev);
 	}
-	if (accountable_mapping(map->vm_flags))
-		map->vm_flags |= VM_ACCOUNT; /* the commit limit itself is not modelled */
+	if (accountable_mapping(map->vm_flags)) {
+		/* private writable memory: charged, less what the mapping replaces */
+		map->charged = map->pglen - vms->nr_accounted;
+		if (map->charged) {
+			error = __vm_enough_memory(map->mm->vm, map->charged);
+			if (error) {
+				map->charged = 0;
+				return error;
+			}
+		}
+		map->replaced = vms->nr_accounted;
+		vms->nr_accounted = 0; /* the new mapping takes over their charge */
+		map->vm_flags |= VM_ACCOUNT;
+	}
 	vms_clear_ptes(vms);
 	return 0;
 }
@@ -487,6 +510,9 @@ static unsigned long __mmap_region(struct mm_struct *mm, unsigned long addr, uns
 	return addr;
 
 out_abort_munmap:
+	if (map.charged)
+		vm_unacct_memory(mm->vm, map.charged);
+	map.vms.nr_accounted = map.replaced; /* given back with them if they are gone */
 	vms_abort_munmap_vmas(&map.vms);
 	return error;
 }
@@ -516,8 +542,8 @@ static unsigned long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned 
 		flags |= MAP_FIXED;
 	if (!(flags & MAP_FIXED)) {
 		addr &= PAGE_MASK; /* round_hint_to_min */
-		if (addr && addr < MMAP_MIN_ADDR)
-			addr = PAGE_ALIGN(MMAP_MIN_ADDR);
+		if (addr && addr < mmap_min_addr(mm))
+			addr = PAGE_ALIGN(mmap_min_addr(mm));
 	}
 	len = PAGE_ALIGN(len);
 	if (!len)

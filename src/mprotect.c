@@ -9,9 +9,10 @@
  *
  * VM_ACCOUNT rules (mprotect_fixup):
  *   becoming writable, a private mapping without VM_ACCOUNT | VM_WRITE | VM_SHARED |
- *	VM_NORESERVE gets VM_ACCOUNT (its pages become commit);
+ *	VM_NORESERVE gets VM_ACCOUNT (its pages are charged to the commit: ENOMEM when the
+ *	overcommit heuristic refuses them);
  *   otherwise (not writable afterwards) an anonymous VMA with VM_ACCOUNT but no anon_vma
- *	(never written) loses VM_ACCOUNT (since ~6.6); a faulted one keeps it.
+ *	(never written) loses VM_ACCOUNT and its charge (since ~6.6); a faulted one keeps it.
  * Locks: mmap_lock W; each VMA changed is write-locked first.
  */
 #include <errno.h>
@@ -32,7 +33,8 @@ static int __must_check
 mprotect_fixup(struct vm_area_struct *vma, struct vm_area_struct **pprev, unsigned long start,
 	       unsigned long end, unsigned long newflags)
 {
-	unsigned long oldflags = vma->vm_flags;
+	unsigned long oldflags = vma->vm_flags, nrpages = (end - start) >> PAGE_SHIFT, charged = 0;
+	struct anonvm *vm = vma->vm_mm->vm;
 
 	if (newflags == oldflags) {
 		*pprev = vma;
@@ -40,17 +42,25 @@ mprotect_fixup(struct vm_area_struct *vma, struct vm_area_struct **pprev, unsign
 	}
 	if (newflags & VM_WRITE) {
 		/* private memory becomes writable: charged from now on */
-		if (!(oldflags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED | VM_NORESERVE)))
+		if (!(oldflags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED | VM_NORESERVE))) {
+			charged = nrpages;
+			if (__vm_enough_memory(vm, charged))
+				return -ENOMEM;
 			newflags |= VM_ACCOUNT;
+		}
 	} else if ((oldflags & VM_ACCOUNT) && vma_is_anonymous(vma) && !vma->anon_vma) {
 		/* never written, and now it cannot be: nothing to charge */
 		newflags &= ~VM_ACCOUNT;
 	}
 
 	vma = vma_modify_flags(*pprev, vma, start, end, newflags);
-	if (IS_ERR(vma))
+	if (IS_ERR(vma)) {
+		vm_unacct_memory(vm, charged);
 		return (int)PTR_ERR(vma);
+	}
 	*pprev = vma;
+	if ((oldflags & VM_ACCOUNT) && !(newflags & VM_ACCOUNT))
+		vm_unacct_memory(vm, nrpages);
 
 	vma_start_write(vma);
 	vm_flags_reset(vma, newflags);

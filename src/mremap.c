@@ -18,7 +18,9 @@
  * an unfaulted anonymous source (so it can merge where it lands) and the source's pgoff
  * otherwise (its pages keep their index); move_page_tables moves the PTEs; the source range
  * is unmapped. VM_ACCOUNT is cleared on the source around that unmap so the move is not
- * uncharged, and put back on what remains of it.
+ * uncharged, and put back on what remains of it. A VM_ACCOUNT source that grows is charged
+ * the growth first (the whole new length for MREMAP_DONTUNMAP): ENOMEM when the overcommit
+ * heuristic refuses it (vrm_calc_charge).
  *
  * Locks: mmap_lock W throughout; the moved VMA is write-locked first.
  */
@@ -51,6 +53,7 @@ struct vma_remap_struct {
 	struct vm_area_struct *vma; /* the source VMA */
 	unsigned long delta;	    /* |old_len - new_len| */
 	enum mremap_type remap_type;
+	unsigned long charged; /* pages charged to the commit by this call */
 };
 
 #define VMA_REMAP_STATE(name, mm_, addr_, old_len_, new_len_, flags_, new_addr_)                   \
@@ -149,6 +152,35 @@ static int __must_check check_prep_vma(struct vma_remap_struct *vrm)
 	return 0;
 }
 
+/*
+ * vrm_calc_charge: a VM_ACCOUNT source that grows is charged the growth, and one left in
+ * place by MREMAP_DONTUNMAP the whole new length. False: the overcommit heuristic refused.
+ */
+static bool vrm_calc_charge(struct vma_remap_struct *vrm)
+{
+	unsigned long charged;
+
+	if (!(vrm->vma->vm_flags & VM_ACCOUNT))
+		return true;
+	if (vrm->flags & MREMAP_DONTUNMAP)
+		charged = vrm->new_len >> PAGE_SHIFT;
+	else if (vrm->remap_type == MREMAP_EXPAND)
+		charged = vrm->delta >> PAGE_SHIFT;
+	else
+		return true;
+	if (__vm_enough_memory(vrm->mm->vm, charged))
+		return false;
+	vrm->charged = charged;
+	return true;
+}
+
+/* Give the charge back: the operation failed. */
+static void vrm_uncharge(struct vma_remap_struct *vrm)
+{
+	vm_unacct_memory(vrm->mm->vm, vrm->charged);
+	vrm->charged = 0;
+}
+
 /* Choose the destination: MAP_FIXED-like, a hint (DONTUNMAP alone), or anywhere. */
 static int __must_check vrm_set_new_addr(struct vma_remap_struct *vrm)
 {
@@ -244,12 +276,18 @@ static unsigned long move_vma(struct vma_remap_struct *vrm)
 	/* the source unmap may split it in three: stay clear of the limit */
 	if ((unsigned long)mm->map_count >= mm->vm->max_map_count - 3)
 		return -ENOMEM;
+	if (!vrm_calc_charge(vrm))
+		return -ENOMEM;
 	vma_start_write(vrm->vma);
 	err = copy_vma_and_data(vrm, &new_vma);
-	if (err && !new_vma)
+	if (err && !new_vma) {
+		vrm_uncharge(vrm);
 		return err;
+	}
 
 	mm->total_vm += vrm->new_len >> PAGE_SHIFT;
+	if (err)
+		vrm_uncharge(vrm); /* the destination goes again, uncharged by unmap_source_vma */
 	if (!err && (vrm->flags & MREMAP_DONTUNMAP))
 		dontunmap_complete(vrm, new_vma);
 	else
@@ -320,9 +358,13 @@ static unsigned long expand_vma(struct vma_remap_struct *vrm)
 	int err;
 
 	if (vrm_can_expand_in_place(vrm)) {
-		vma = vma_merge_extend(vrm->vma, vrm->delta);
-		if (!vma)
+		if (!vrm_calc_charge(vrm))
 			return -ENOMEM;
+		vma = vma_merge_extend(vrm->vma, vrm->delta);
+		if (!vma) {
+			vrm_uncharge(vrm);
+			return -ENOMEM;
+		}
 		vrm->vma = vma;
 		vrm->mm->total_vm += vrm->delta >> PAGE_SHIFT;
 		return vrm->addr;

@@ -3,8 +3,8 @@
  * pgtable.c: the 4-level page tables of an mm (format and invariants in pgtable.h).
  *
  * Owns: every struct pt_table (allocated on demand by __pte_alloc, outside the lock, freed
- * when empty by free_empty_pgtables, counted as AV_OBJ_PGTABLE), the pgd (pgd_alloc /
- * pgd_free).
+ * when empty by free_empty_pgtables, counted as AV_OBJ_PGTABLE and in mm->pgtables_bytes),
+ * the pgd (pgd_alloc / pgd_free).
  *
  * Invariants:
  *   t->nr_used == |{ i : t->next[i] != NULL }| for pgd, pud and pmd tables;
@@ -105,6 +105,7 @@ int __pte_alloc(struct mm_struct *mm, unsigned long addr)
 			}
 			t->next[i] = new;
 			t->nr_used++;
+			atomic_fetch_add(&mm->pgtables_bytes, PAGE_SIZE);
 			new = NULL;
 		}
 		t = t->next[i];
@@ -167,20 +168,30 @@ pte_t ptep_get_and_clear(struct mm_struct *mm, unsigned long addr, pte_t *ptep)
 	return old;
 }
 
+/*
+ * The entries of t in [start, end). Only present tables are descended, and the scan of a
+ * table stops once it has met all of its nr_used entries: an entry inside the range is only
+ * changed or cleared during a walk, never made (move_pte makes them outside it), so a walk
+ * costs what is mapped, not the length of the range.
+ */
 static int walk_level(struct pt_table *t, int level, unsigned long start, unsigned long end,
 		      pte_fn_t fn, void *arg)
 {
+	unsigned int left = t->nr_used;
 	unsigned long addr, next;
 	int ret = 0;
 
-	for (addr = start; addr < end && !ret; addr = next) {
+	for (addr = start; addr < end && !ret && left; addr = next) {
 		unsigned int i = level_index(level, addr);
 
 		next = level_addr_end(level, addr, end);
 		if (level == PT_LEVEL_PTE) {
-			if (!pte_none(t->pte[i]))
+			if (!pte_none(t->pte[i])) {
+				left--;
 				ret = fn(&t->pte[i], addr, arg);
+			}
 		} else if (t->next[i]) {
+			left--;
 			ret = walk_level(t->next[i], level + 1, addr, next, fn, arg);
 		}
 	}
@@ -194,28 +205,32 @@ int walk_ptes(struct mm_struct *mm, unsigned long start, unsigned long end, pte_
 	return walk_level(&mm->pgd->table, 0, start, end, fn, arg);
 }
 
-static void free_level(struct pt_table *t, int level, unsigned long start, unsigned long end)
+static void free_level(struct mm_struct *mm, struct pt_table *t, int level, unsigned long start,
+		       unsigned long end)
 {
+	unsigned int left = t->nr_used; /* children not met yet: none beyond the last */
 	unsigned long addr, next;
 
-	for (addr = start; addr < end; addr = next) {
+	for (addr = start; addr < end && left; addr = next) {
 		unsigned int i = level_index(level, addr);
 		struct pt_table *child = t->next[i];
 
 		next = level_addr_end(level, addr, end);
 		if (!child)
 			continue;
+		left--;
 		if (level + 1 < PT_LEVEL_PTE)
-			free_level(child, level + 1, addr, next);
+			free_level(mm, child, level + 1, addr, next);
 		if (child->nr_used == 0) {
 			t->next[i] = NULL;
 			t->nr_used--;
 			av_free(AV_OBJ_PGTABLE, child);
+			atomic_fetch_sub(&mm->pgtables_bytes, PAGE_SIZE);
 		}
 	}
 }
 
 void free_empty_pgtables(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
-	free_level(&mm->pgd->table, 0, start, end);
+	free_level(mm, &mm->pgd->table, 0, start, end);
 }

@@ -8,6 +8,9 @@
  * metadata-only mode (cfg.metadata_only) there are no contents: folio_address() is NULL and
  * user accesses only fault.
  *
+ * With cfg.memcg_max_bytes the frames in use never exceed it (one memory cgroup holds every
+ * process of the machine; no swap): an allocation past it fails as one past RAM does.
+ *
  * Allocation order: the most recently freed frame first (free_list is a stack), then never
  * used frames in ascending order. When none is left, direct reclaim (reclaim/vmscan.c) swaps
  * some out first. Every allocation is a fault-injection point (av_should_fail: an injected
@@ -46,6 +49,7 @@ int ram_init(struct anonvm *vm)
 	if (!ram)
 		return -ENOMEM;
 	ram->nr_frames = nr_frames;
+	ram->limit = vm->cfg.memcg_max_bytes >> PAGE_SHIFT;
 	ram->frames = map_noreserve(nr_frames * sizeof(struct folio));
 	if (!ram->frames)
 		goto out_ram;
@@ -95,7 +99,9 @@ static struct folio *__folio_alloc(struct ram *ram)
 	struct folio *folio = NULL;
 
 	spin_lock(&ram->lock);
-	if (!list_empty(&ram->free_list)) {
+	if (ram->limit && ram->nr_in_use >= ram->limit) {
+		/* the memory cgroup is full (memory.max, no swap): as good as no RAM */
+	} else if (!list_empty(&ram->free_list)) {
 		folio = list_first_entry(&ram->free_list, struct folio, lru);
 		list_del_init(&folio->lru);
 	} else if (ram->next_fresh < ram->nr_frames) {

@@ -50,6 +50,7 @@ struct ram {
 	unsigned long next_fresh;   /* frames from here on were never handed out; lock */
 	struct list_head free_list; /* freed frames, linked through folio->lru; lock */
 	unsigned long nr_in_use;    /* live folios; lock */
+	unsigned long limit;	    /* nr_in_use stays <= limit (cfg.memcg_max_bytes); 0: none */
 	struct lruvec lruvec;       /* reclaim/lru.c */
 	struct anonvm *vm;          /* the machine (direct reclaim); fixed */
 };

@@ -42,6 +42,22 @@ static inline void anonvm_call_rcu(struct rcu_head *head, void (*func)(struct rc
 #undef call_rcu
 #define call_rcu(head, func) anonvm_call_rcu(head, func)
 #define rcu_callback_begin() __tsan_acquire(&rcu_tsan_grace_period)
+#elif defined(ANONVM_RCU_DEFERRED)
+/*
+ * The fuzzing build (-DANONVM_RCU_DEFERRED; single-threaded callers only). liburcu's
+ * call_rcu thread sleeps 10 ms between batches, so every rcu_barrier (one per machine
+ * destroyed) would cost tens of milliseconds and a fuzzer would run a few dozen inputs a
+ * second. Here call_rcu queues the callback on a list and rcu_barrier runs the list after one
+ * synchronize_rcu: a callback still runs only after a grace period that began after it was
+ * queued, and never under the caller's locks.
+ */
+void anonvm_call_rcu_deferred(struct rcu_head *head, void (*func)(struct rcu_head *head));
+void anonvm_rcu_barrier_deferred(void);
+#undef call_rcu
+#define call_rcu(head, func) anonvm_call_rcu_deferred(head, func)
+#undef rcu_barrier
+#define rcu_barrier() anonvm_rcu_barrier_deferred()
+#define rcu_callback_begin() ((void)0)
 #else
 #define rcu_callback_begin() ((void)0)
 #endif

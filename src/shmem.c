@@ -6,14 +6,20 @@
  * pages by file offset (pgoff = linear_page_index(vma, addr); a shared anonymous mmap has
  * vm_pgoff 0).
  *
+ * The page cache is sparse (struct xarray, as the kernel's i_pages): an object costs memory
+ * and time for the pages it holds, not for its size, so a 4 TiB `shared noreserve` mapping
+ * is as cheap as a small one until it is touched.
+ *
  * Invariants:
  *   refcount == VMAs whose vm_file is this file (+ temporary references);
- *   pages[i] != NULL  =>  pages[i]->mapping == (uintptr_t)file, pages[i]->index == i, and the
- *                         cache holds one reference of pages[i];
+ *   charged == nr_pages unless made with MAP_NORESERVE (then 0), held in the commit charge
+ *   (util.c) until the file is freed;
+ *   pages[i] != NULL  =>  i < nr_pages, pages[i]->mapping == (uintptr_t)file,
+ *                         pages[i]->index == i, and the cache holds one reference of pages[i];
  *   pages[i]->mapcount == PTEs mapping it (memory.c); size never changes (the kernel's i_size
  *   of a shared anonymous mapping stays the size of the mmap: a fault beyond it is SIGBUS).
- * Pages leave the cache only when the file is freed (no truncation, hole punching or swap
- * yet).
+ * Pages leave the cache when the file is freed, or by hole punching (MADV_REMOVE:
+ * shmem_punch_hole, after the caller unmapped them from every VMA); no swap yet.
  *
  * Locks: file->lock guards pages[]; it nests inside the page-table lock (fault-around looks
  * pages up with the PTE lock held).
@@ -25,18 +31,23 @@
 
 int shmem_zero_setup(struct vm_area_struct *vma)
 {
+	struct anonvm *vm = vma->vm_mm->vm;
+	unsigned long charged = vma->vm_flags & VM_NORESERVE ? 0 : vma_pages(vma);
 	struct shmem_file *file;
 
-	file = av_alloc(AV_OBJ_SHMEM, sizeof(*file));
-	if (!file)
+	/* shmem_acct_size: the whole object is charged unless MAP_NORESERVE */
+	if (charged && __vm_enough_memory(vm, charged))
 		return -ENOMEM;
-	file->nr_pages = vma_pages(vma);
-	file->pages = av_alloc(AV_OBJ_OTHER, file->nr_pages * sizeof(*file->pages));
-	if (!file->pages) {
-		av_free(AV_OBJ_SHMEM, file);
+	file = av_alloc(AV_OBJ_SHMEM, sizeof(*file));
+	if (!file) {
+		vm_unacct_memory(vm, charged);
 		return -ENOMEM;
 	}
-	file->ram = vma->vm_mm->vm->ram;
+	file->nr_pages = vma_pages(vma);
+	file->charged = charged;
+	xa_init(&file->pages);
+	file->ram = vm->ram;
+	file->vm = vm;
 	atomic_store(&file->refcount, 1);
 	spin_lock_init(&file->lock);
 	vma->vm_file = file;
@@ -49,18 +60,19 @@ struct shmem_file *shmem_file_get(struct shmem_file *file)
 	return file;
 }
 
+static void shmem_put_cached(void *entry, void *arg)
+{
+	folio_put(arg, entry);
+}
+
 void shmem_file_put(struct shmem_file *file)
 {
-	unsigned long i;
-
 	if (atomic_fetch_sub(&file->refcount, 1) != 1)
 		return;
-	for (i = 0; i < file->nr_pages; i++) {
-		if (file->pages[i])
-			folio_put(file->ram, file->pages[i]);
-	}
+	/* the last reference: nobody else can look at pages any more */
+	xa_destroy(&file->pages, shmem_put_cached, file->ram);
+	vm_unacct_memory(file->vm, file->charged);
 	spin_lock_destroy(&file->lock);
-	av_free(AV_OBJ_OTHER, file->pages);
 	av_free(AV_OBJ_SHMEM, file);
 }
 
@@ -69,8 +81,7 @@ struct folio *shmem_find_folio(struct shmem_file *file, unsigned long pgoff)
 	struct folio *folio = NULL;
 
 	spin_lock(&file->lock);
-	if (pgoff < file->nr_pages)
-		folio = file->pages[pgoff];
+	folio = xa_load(&file->pages, pgoff);
 	spin_unlock(&file->lock);
 	return folio;
 }
@@ -78,6 +89,7 @@ struct folio *shmem_find_folio(struct shmem_file *file, unsigned long pgoff)
 int shmem_get_folio(struct shmem_file *file, unsigned long pgoff, struct folio **foliop)
 {
 	struct folio *folio, *new;
+	int ret = 0;
 
 	if (pgoff >= file->nr_pages)
 		return -EIO; /* VM_FAULT_SIGBUS: past the object's end */
@@ -89,14 +101,41 @@ int shmem_get_folio(struct shmem_file *file, unsigned long pgoff, struct folio *
 		return -ENOMEM;
 	new->mapping = (uintptr_t)file;
 	new->index = pgoff;
+	/* the index may need nodes: allocated under the lock (a spinlock of this object
+	 * only, never held with the PTE lock while allocating) */
 	spin_lock(&file->lock);
-	folio = file->pages[pgoff];
-	if (!folio)
-		folio = file->pages[pgoff] = new;
+	folio = xa_load(&file->pages, pgoff);
+	if (!folio) {
+		ret = xa_insert(&file->pages, pgoff, new);
+		folio = new;
+	}
 	spin_unlock(&file->lock);
-	if (folio != new)
-		folio_put(file->ram, new); /* another fault won the race */
+	if (folio != new || ret)
+		folio_put(file->ram, new); /* another fault won the race, or no memory */
+	if (ret)
+		return ret;
 out:
 	*foliop = folio;
 	return 0;
+}
+
+void shmem_punch_hole(struct shmem_file *file, unsigned long start, unsigned long end)
+{
+	unsigned long index = start;
+	struct folio *folio;
+
+	if (start >= end)
+		return;
+	for (;;) {
+		spin_lock(&file->lock);
+		folio = xa_find(&file->pages, &index, end - 1);
+		if (folio)
+			xa_erase(&file->pages, index);
+		spin_unlock(&file->lock);
+		if (!folio)
+			break;
+		folio_put(file->ram, folio); /* the cache's reference */
+		if (index++ == end - 1)
+			break;
+	}
 }

@@ -2,6 +2,7 @@
 /*
  * Event counters of one machine. Add a counter by adding one line to VM_STAT_ITEMS; the
  * `stats` command prints every item. Relaxed atomics: counters order nothing.
+ * committed_as is a level, not an event count: the commit charge in pages (util.c).
  */
 #ifndef ANONVM_STATS_H
 #define ANONVM_STATS_H
@@ -14,7 +15,7 @@
 	X(fault) X(fault_zero) X(fault_anon) X(fault_shmem) X(wp_reuse) X(wp_copy)         \
 	X(fork) X(fork_ptes_copied) X(fork_eager_copy) X(vma_merge) X(vma_split)           \
 	X(zap_ptes) X(fault_swap) X(pswpin) X(pswpout) X(pgscan) X(pgsteal) X(pgactivate)   \
-	X(pgdeactivate) X(pgmigrate_success) X(pgmigrate_fail)
+	X(pgdeactivate) X(pgmigrate_success) X(pgmigrate_fail) X(committed_as)
 
 struct vm_stats {
 #define VM_STAT_FIELD(name) atomic_ulong name;

@@ -74,7 +74,32 @@ struct anonvm_config {
 	 * Default: anonvm_debug_level().
 	 */
 	int debug_level;
+	/*
+	 * The caller's machine and privilege, as the kernel would see them (the CLI fills them
+	 * from the machine it runs on: anonvm_config_machine):
+	 *   mmap_min_addr: vm.mmap_min_addr; 0 selects Linux's default, 65536;
+	 *   cap_sys_rawio: the caller has CAP_SYS_RAWIO (root): it may map below
+	 *   mmap_min_addr, down to address 0; without it that is EPERM.
+	 */
+	unsigned long mmap_min_addr;
+	bool cap_sys_rawio;
+	/*
+	 * memcg_max_bytes: every process of the machine runs in one memory cgroup whose
+	 * memory.max this is (no swap): pages in use never exceed it, and a fault that would is
+	 * refused with -ENOMEM as when RAM runs out. 0: no limit but RAM. The overcommit
+	 * heuristic still compares with ram_bytes, as the kernel's ignores cgroups.
+	 */
+	size_t memcg_max_bytes;
 };
+
+/*
+ * cfg as anonvm_config_default gives it, then sized and privileged like the machine and the
+ * process this runs on: ram_bytes = its RAM as the kernel counts it (MemTotal, which the
+ * overcommit heuristic compares with), mmap_min_addr from /proc/sys/vm/mmap_min_addr,
+ * cap_sys_rawio from this process's effective capabilities. What cannot be read keeps its
+ * default. So the model answers as the kernel executor's real processes would.
+ */
+ANONVM_EXPORT void anonvm_config_machine(struct anonvm_config *cfg);
 
 /*
  * The debug level the library was built with: 0 (release: no self-checks), 1 (cheap
@@ -112,15 +137,34 @@ ANONVM_EXPORT void anonvm_mm_set_name(struct anonvm_mm *mm, const char *name);
 #define ANONVM_MREMAP_FIXED 2
 #define ANONVM_MREMAP_DONTUNMAP 4
 
-/* Advice values are Linux's. */
+/* Advice values are Linux's: every one Linux 6.18 accepts (src/madvise.c says what each does). */
+#define ANONVM_MADV_NORMAL 0
+#define ANONVM_MADV_RANDOM 1
+#define ANONVM_MADV_SEQUENTIAL 2
 #define ANONVM_MADV_WILLNEED 3
 #define ANONVM_MADV_DONTNEED 4
+#define ANONVM_MADV_FREE 8
+#define ANONVM_MADV_REMOVE 9
 #define ANONVM_MADV_DONTFORK 10
 #define ANONVM_MADV_DOFORK 11
+#define ANONVM_MADV_MERGEABLE 12
+#define ANONVM_MADV_UNMERGEABLE 13
+#define ANONVM_MADV_HUGEPAGE 14
+#define ANONVM_MADV_NOHUGEPAGE 15
+#define ANONVM_MADV_DONTDUMP 16
+#define ANONVM_MADV_DODUMP 17
 #define ANONVM_MADV_WIPEONFORK 18
 #define ANONVM_MADV_KEEPONFORK 19
 #define ANONVM_MADV_COLD 20     /* age: PTEs old, folios inactive */
 #define ANONVM_MADV_PAGEOUT 21  /* reclaim to swap now */
+#define ANONVM_MADV_POPULATE_READ 22
+#define ANONVM_MADV_POPULATE_WRITE 23
+#define ANONVM_MADV_DONTNEED_LOCKED 24
+#define ANONVM_MADV_COLLAPSE 25
+#define ANONVM_MADV_HWPOISON 100
+#define ANONVM_MADV_SOFT_OFFLINE 101
+#define ANONVM_MADV_GUARD_INSTALL 102
+#define ANONVM_MADV_GUARD_REMOVE 103
 
 ANONVM_EXPORT int anonvm_mmap(struct anonvm_mm *mm, unsigned long addr, unsigned long len, int prot,
 			      int flags, unsigned long *addrp);
@@ -206,6 +250,14 @@ struct anonvm_page_info {
 
 ANONVM_EXPORT int anonvm_page_query(struct anonvm_mm *mm, unsigned long addr,
 				    struct anonvm_page_info *info);
+/*
+ * The first page at or above addr and below end that is not ANONVM_PAGE_NONE: 0 with *addrp
+ * its address and *info as anonvm_page_query gives it, or -ENOENT when there is none. Its
+ * cost follows the page tables present, not the length of the range (a dump of an empty
+ * 4 TiB mapping is immediate).
+ */
+ANONVM_EXPORT int anonvm_page_next(struct anonvm_mm *mm, unsigned long addr, unsigned long end,
+				   unsigned long *addrp, struct anonvm_page_info *info);
 
 /*
  * The reverse-map walk of reclaim's referenced check (folio_referenced) on the anonymous page
@@ -221,6 +273,16 @@ struct anonvm_referenced {
 };
 ANONVM_EXPORT int anonvm_page_referenced(struct anonvm_mm *mm, unsigned long addr,
 					 struct anonvm_referenced *r);
+
+/*
+ * Out of memory. A user access that needs a page when none is left (RAM, or the memory
+ * cgroup's limit) fails with -ENOMEM; the kernel would then run the OOM killer, which kills
+ * the process with the highest badness: oom_badness() = resident pages + swap entries + page
+ * tables (in pages), oom_score_adj 0; among equals the one created last. anonvm_oom_badness
+ * gives that number; the caller kills the victim (anonvm_exit) and retries, as
+ * `anonvm run` does.
+ */
+ANONVM_EXPORT long anonvm_oom_badness(struct anonvm_mm *mm);
 
 /* Debugging. */
 /*

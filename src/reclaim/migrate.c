@@ -110,12 +110,17 @@ int anonvm_migrate(struct anonvm_mm *handle, unsigned long addr, unsigned long l
 		return -EINVAL;
 	mmap_read_lock(mm);
 	for (; addr < PAGE_ALIGN(end) && !ret; addr += PAGE_SIZE) {
-		struct vm_area_struct *vma = vma_lookup(mm, addr);
+		struct vm_area_struct *vma;
 		struct folio *folio;
 		spinlock_t *ptl;
 		pte_t *ptep;
 		int err;
 
+		/* only where a PTE is: the cost follows what is mapped, not len */
+		addr = next_pte_addr(mm, addr, PAGE_ALIGN(end));
+		if (addr >= PAGE_ALIGN(end))
+			break;
+		vma = vma_lookup(mm, addr);
 		if (!vma)
 			continue;
 		/* the folio this PTE maps, referenced (the kernel's folio_walk in do_pages_move) */

@@ -67,6 +67,75 @@ static void test_errors(void **state)
 	expect_error("spawn P\nP\n", "missing command after process 'P'");
 	expect_error("dot\n", "missing argument");
 	expect_error("dump now\n", "unexpected 'now'");
+	expect_error("spawn P\nmemcg 16\n", "memcg must come first");
+	expect_error("memcg 0\n", "memcg 0: want 1 to");
+	expect_error("memcg\n", "missing argument");
+	/* numbers: one prefix, digits only, no overflow */
+	expect_error("spawn P\nP mmap 0x0x100000000000 1 rw-\n", "bad number '0x0x100000000000'");
+	expect_error("spawn P\nP mmap 0x 1 rw-\n", "bad number '0x'");
+	expect_error("spawn P\nP mmap +0x100000000000 1 rw-\n", "bad number");
+	expect_error("spawn P\nP mmap 0x100000000000 -1 rw-\n", "bad number '-1'");
+	expect_error("spawn P\nP mmap 0x100000000000 99999999999999999999 rw-\n", "too large");
+	/* quoted words: control bytes escaped, long words cut */
+	expect_error("spawn P\nP fr\x1b[31mob\n", "unknown command 'fr\\x1b[31mob'");
+	expect_error("spawn P\nP mmap 0x100000000000 1 r\xffw\n", "bad PROT 'r\\xffw'");
+	expect_error("spawn P\nP madvise 0x100000000000 1 "
+		     "abcdefghijabcdefghijabcdefghijabcdefghijabcdefghij\n",
+		     "unknown advice 'abcdefghijabcdefghijabcdefghijabcdefghij...'\n");
+}
+
+/* Bytes that are not text, lines and files too long. */
+static void test_limits(void **state)
+{
+	char msg[512] = "", *line;
+	struct script s;
+	FILE *err;
+
+	err = fmemopen(msg, sizeof(msg), "w");
+	assert_int_equal(script_parse_buf("t.avs", "spawn P\ndu\0mp\n", 13, &s, err), 2);
+	fclose(err);
+	assert_non_null(strstr(msg, "t.avs:2: error: NUL byte in column 3"));
+
+	line = malloc(SCRIPT_MAX_LINE + 16);
+	assert_non_null(line);
+	memset(line, 'A', SCRIPT_MAX_LINE + 15);
+	line[SCRIPT_MAX_LINE + 15] = '\0';
+	memcpy(line, "spawn ", 6);
+	expect_error(line, "t.avs:1: error: line longer than");
+	free(line);
+
+	err = fmemopen(msg, sizeof(msg), "w");
+	assert_int_equal(script_parse_buf("t.avs", "", SCRIPT_MAX_BYTES + 1UL, &s, err), 2);
+	fclose(err);
+	assert_non_null(strstr(msg, "t.avs: error: larger than"));
+
+	err = fmemopen(msg, sizeof(msg), "w");
+	assert_int_equal(script_parse_file("/", &s, err), 2);
+	fclose(err);
+	assert_non_null(strstr(msg, "/: error: cannot read: Is a directory"));
+}
+
+/* Many names: each found again (the hash table), and a reuse still caught. */
+static void test_many_names(void **state)
+{
+	size_t n = 20000, len = 0;
+	char *text = malloc(n * 40), msg[512] = "";
+	struct script s;
+
+	assert_non_null(text);
+	for (size_t i = 0; i < n; i++)
+		len += sprintf(text + len, "spawn P%zu\n", i);
+	for (size_t i = 0; i < n; i += 97)
+		len += sprintf(text + len, "P%zu exit\n", i);
+	assert_int_equal(parse(text, &s, msg, sizeof(msg)), 0);
+	assert_int_equal(s.nr_names, (int)n);
+	assert_int_equal(s.ops[n].proc, 0);
+	assert_int_equal(s.ops[n + 1].proc, 97);
+	script_free(&s);
+	sprintf(text + len, "spawn P%zu\n", n / 2);
+	assert_int_equal(parse(text, &s, msg, sizeof(msg)), 2);
+	assert_non_null(strstr(msg, "reused"));
+	free(text);
 }
 
 static void test_ops(void **state)
@@ -186,6 +255,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_many_names),
 		cmocka_unit_test(test_ops),
 		cmocka_unit_test(test_print_roundtrip),
 		cmocka_unit_test(test_canon_dump),
