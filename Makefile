@@ -1,5 +1,5 @@
 # anonvm: the two commands of the README, and install.
-#   make demo     install what is missing, build, run the demo
+#   make demo     install what is missing, build (release), run the forkstorm demo
 #   make check    install what is missing, build, run every test: the debug build (with the
 #                 fault-injection sweeps, the installed-library test and the live-kernel
 #                 comparison), the release build (it must compile with -Werror; scenarios and
@@ -81,8 +81,24 @@ check-$(1): build-$(1)
 endef
 $(foreach b,$(BUILDS),$(eval $(call build_rules,$(b))))
 
-demo: build
-	$(Q)$(BUILD)/cli/anonvm run examples/demo.avs
+# The demo: the 2010 anon_vma_chain patch's forkstorm (1000 children x 1000 COWed pages) on
+# the linux and the legacy (2.6.33) designs, release build, legacy's walks sampled; pictures
+# of a small fork tree's reverse map in both designs; a plot of walk cost against the number
+# of children. Files go to $(DEMO_DIR).
+DEMO_DIR ?= $(RELEASE_BUILD)/demo
+ANONVM_REL = $(RELEASE_BUILD)/cli/anonvm
+demo: build-release
+	$(Q)mkdir -p $(DEMO_DIR)
+	@echo "anonvm demo: forkstorm, 1000 children x 1000 pages, every child writes every page,"
+	@echo "then the rmap walk of each page (legacy: 20000 of them, spread evenly)"
+	$(Q)$(ANONVM_REL) bench forkstorm --design linux,legacy --sample legacy=20000
+	$(Q)$(ANONVM_REL) dot --design linux -o $(DEMO_DIR)/fork-tree-linux.png examples/fork-tree.avs
+	$(Q)$(ANONVM_REL) dot --design legacy -o $(DEMO_DIR)/fork-tree-legacy.png examples/fork-tree.avs
+	$(Q)$(ANONVM_REL) bench forkstorm --design linux,legacy --children 10,30,100,300,1000 \
+		--pages 100 --metadata-only --sample legacy=20000 --quiet \
+		--plot $(DEMO_DIR)/forkstorm-walk-cost.png >/dev/null
+	@echo "anonvm demo: the reverse map of examples/fork-tree.avs: $(DEMO_DIR)/fork-tree-linux.png,"
+	@echo "  $(DEMO_DIR)/fork-tree-legacy.png; ns per walk vs children: $(DEMO_DIR)/forkstorm-walk-cost.png"
 
 # Every build's tests, whatever failed before; then one summary over all of them. Old results
 # go first, so that a build that fails counts as a failure, not as its last results.

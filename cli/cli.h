@@ -18,6 +18,7 @@ int cmd_diff(int argc, char **argv);
 int cmd_fuzz(int argc, char **argv);
 int cmd_inject(int argc, char **argv);
 int cmd_dot(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 /*
  * Runs s on the model (in design) or the kernel; *text gets the output (caller frees).

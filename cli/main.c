@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * main.c: the anonvm command: dispatches to the subcommands (run, diff, fuzz, inject, dot,
- * version) and answers --help and --version itself.
+ * bench, version) and answers --help and --version itself.
  * Exit status everywhere: 0 fine, 1 a check or comparison failed, 2 usage or input error.
  */
 #include <stdio.h>
@@ -22,6 +22,7 @@ static const struct {
 	{ "fuzz", cmd_fuzz, "generate random scripts and diff each against the kernel" },
 	{ "inject", cmd_inject, "fault-injection sweep: fail each allocation in turn" },
 	{ "dot", cmd_dot, "draw a script's reverse map (any design) with Graphviz" },
+	{ "bench", cmd_bench, "time workloads on each rmap design and on the live kernel" },
 	{ "version", cmd_version, "print the version (as --version does)" },
 };
 

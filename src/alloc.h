@@ -33,8 +33,14 @@ void av_free(enum av_obj kind, void *p);
 
 /* One allocation decision for allocators that do not use av_alloc (the frame allocator). */
 bool av_should_fail(void);
-/* Accounting for objects allocated outside av_alloc. */
-void av_count(enum av_obj kind, long delta);
+/* Accounting for objects of `size` bytes allocated outside av_alloc. */
+void av_count(enum av_obj kind, size_t size, long delta);
+
+/*
+ * Whether freed objects of this kind are only ever reused as objects of the same kind (an
+ * object cache; not in sanitizer builds): SLAB_TYPESAFE_BY_RCU, without the grace period.
+ */
+bool av_typesafe(enum av_obj kind);
 
 long av_live(enum av_obj kind);
 void av_fail_nth(long n);

@@ -31,21 +31,25 @@
  */
 static void __exit_mmap(struct mm_struct *mm, unsigned long stop)
 {
+	MA_STATE(mas, &mm->mm_mt, 0, 0);
 	struct vm_area_struct *vma;
-	unsigned long index, nr_accounted = 0;
+	unsigned long nr_accounted = 0;
 	int count = 0;
 
 	mmap_write_lock(mm);
 	mm->dying = true;
 	if (!stop) /* the copy failed at a VMA at address 0 (CAP_SYS_RAWIO): none is ours */
 		goto out;
-	mt_for_each(&mm->mm_mt, vma, index, stop - 1) {
+	/* three passes of one cursor each: the tree does not change until mt_destroy */
+	mas_for_each(&mas, vma, stop - 1) {
 		vma_start_write(vma);
 		zap_vma_range(vma, vma->vm_start, vma->vm_end);
 	}
-	mt_for_each(&mm->mm_mt, vma, index, stop - 1)
+	mas_set(&mas, 0);
+	mas_for_each(&mas, vma, stop - 1)
 		unlink_anon_vmas(vma);
-	mt_for_each(&mm->mm_mt, vma, index, stop - 1) {
+	mas_set(&mas, 0);
+	mas_for_each(&mas, vma, stop - 1) {
 		if (vma->vm_flags & VM_ACCOUNT)
 			nr_accounted += vma_pages(vma);
 		vma_mark_detached(vma);
@@ -79,15 +83,18 @@ dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm, unsigned long *stop)
 
 	*stop = ULONG_MAX;
 	mmap_write_lock(oldmm);
-	mmap_write_lock(mm);
+	mmap_write_lock_nested(mm, SINGLE_DEPTH_NESTING); /* the child: not reachable yet */
 	mm->total_vm = oldmm->total_vm;
 	retval = mt_dup(&oldmm->mm_mt, &mm->mm_mt);
 	if (retval)
 		goto out_unlock;
 
-	for (mpnt = find_vma(oldmm, 0); mpnt; mpnt = find_vma(oldmm, mpnt->vm_end)) {
+	/*
+	 * One pass of one cursor over the child's tree: each entry found is still the parent's
+	 * VMA, and the cursor stands on its slot for the store that replaces it.
+	 */
+	mas_for_each(&mas, mpnt, ULONG_MAX) {
 		vma_start_write(mpnt);
-		mas_set_range(&mas, mpnt->vm_start, mpnt->vm_end - 1);
 		if (mpnt->vm_flags & VM_DONTCOPY) {
 			retval = mas_store_gfp(&mas, NULL);
 			if (retval)
@@ -126,7 +133,7 @@ dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm, unsigned long *stop)
 			retval = copy_page_range(tmp, mpnt);
 		if (retval) {
 			/* tmp is the child's, with part of its pages: torn down with the rest */
-			mpnt = find_vma(oldmm, mpnt->vm_end);
+			mpnt = mas_find(&mas, ULONG_MAX);
 			goto out_fail;
 		}
 	}

@@ -4,7 +4,10 @@
  * spinlock_t (page_table_lock, PTE locks, LRU), and assertion helpers.
  *
  * A rw_semaphore records its writer so that code can assert "held for write"
- * (lockdep_assert_held_write); read holders are counted, not named.
+ * (lockdep_assert_held_write); read holders are counted, not named. Every lock has a
+ * lockdep class (lockdep.h), the static key of the place that initialised it: in debug
+ * builds every acquisition is checked against the order seen so far. *_nested names the
+ * second lock of a class a thread holds on purpose (fork's two mms).
  *
  * Lock order (docs/semantics.md §3): mmap_lock > folio lock > VMA write lock >
  * anon_vma root rwsem > page_table_lock / PTE lock > swap_lock, lru_lock.
@@ -13,6 +16,7 @@
 #define ANONVM_LOCKS_H
 
 #include "debug.h"
+#include "lockdep.h"
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -22,13 +26,26 @@ struct rw_semaphore {
 	_Atomic(pthread_t) owner; /* the writer, valid while writer is true */
 	atomic_bool writer;
 	atomic_int readers;
+	struct lockdep_map dep_map;
 };
 
-static inline void init_rwsem(struct rw_semaphore *s)
+/*
+ * Initialising a lock gives it its lockdep class: one static key per place that
+ * initialises, as the kernel's init_rwsem / spin_lock_init macros do.
+ */
+#define init_rwsem(s)                                                                        \
+	do {                                                                                 \
+		static struct lock_class_key __key;                                          \
+		__init_rwsem((s), #s, &__key);                                               \
+	} while (0)
+
+static inline void __init_rwsem(struct rw_semaphore *s, const char *name,
+				struct lock_class_key *key)
 {
 	pthread_rwlock_init(&s->lock, NULL);
 	atomic_store(&s->writer, false);
 	atomic_store(&s->readers, 0);
+	lockdep_init_map(&s->dep_map, name, key);
 }
 
 static inline void destroy_rwsem(struct rw_semaphore *s)
@@ -36,16 +53,23 @@ static inline void destroy_rwsem(struct rw_semaphore *s)
 	pthread_rwlock_destroy(&s->lock);
 }
 
-static inline void down_read(struct rw_semaphore *s)
+static inline void down_read_nested(struct rw_semaphore *s, unsigned int subclass)
 {
+	lock_acquire(&s->dep_map, subclass, false);
 	pthread_rwlock_rdlock(&s->lock);
 	atomic_fetch_add(&s->readers, 1);
+}
+
+static inline void down_read(struct rw_semaphore *s)
+{
+	down_read_nested(s, 0);
 }
 
 static inline bool down_read_trylock(struct rw_semaphore *s)
 {
 	if (pthread_rwlock_tryrdlock(&s->lock))
 		return false;
+	lock_acquire(&s->dep_map, 0, true);
 	atomic_fetch_add(&s->readers, 1);
 	return true;
 }
@@ -53,20 +77,28 @@ static inline bool down_read_trylock(struct rw_semaphore *s)
 static inline void up_read(struct rw_semaphore *s)
 {
 	atomic_fetch_sub(&s->readers, 1);
+	lock_release(&s->dep_map);
 	pthread_rwlock_unlock(&s->lock);
+}
+
+static inline void down_write_nested(struct rw_semaphore *s, unsigned int subclass)
+{
+	lock_acquire(&s->dep_map, subclass, false);
+	pthread_rwlock_wrlock(&s->lock);
+	atomic_store(&s->owner, pthread_self());
+	atomic_store(&s->writer, true);
 }
 
 static inline void down_write(struct rw_semaphore *s)
 {
-	pthread_rwlock_wrlock(&s->lock);
-	atomic_store(&s->owner, pthread_self());
-	atomic_store(&s->writer, true);
+	down_write_nested(s, 0);
 }
 
 static inline bool down_write_trylock(struct rw_semaphore *s)
 {
 	if (pthread_rwlock_trywrlock(&s->lock))
 		return false;
+	lock_acquire(&s->dep_map, 0, true);
 	atomic_store(&s->owner, pthread_self());
 	atomic_store(&s->writer, true);
 	return true;
@@ -75,6 +107,7 @@ static inline bool down_write_trylock(struct rw_semaphore *s)
 static inline void up_write(struct rw_semaphore *s)
 {
 	atomic_store(&s->writer, false);
+	lock_release(&s->dep_map);
 	pthread_rwlock_unlock(&s->lock);
 }
 
@@ -93,11 +126,19 @@ static inline bool rwsem_is_locked(struct rw_semaphore *s)
 
 typedef struct {
 	pthread_mutex_t lock;
+	struct lockdep_map dep_map;
 } spinlock_t;
 
-static inline void spin_lock_init(spinlock_t *l)
+#define spin_lock_init(l)                                                                    \
+	do {                                                                                 \
+		static struct lock_class_key __key;                                          \
+		__spin_lock_init((l), #l, &__key);                                           \
+	} while (0)
+
+static inline void __spin_lock_init(spinlock_t *l, const char *name, struct lock_class_key *key)
 {
 	pthread_mutex_init(&l->lock, NULL);
+	lockdep_init_map(&l->dep_map, name, key);
 }
 
 static inline void spin_lock_destroy(spinlock_t *l)
@@ -105,18 +146,28 @@ static inline void spin_lock_destroy(spinlock_t *l)
 	pthread_mutex_destroy(&l->lock);
 }
 
+static inline void spin_lock_nested(spinlock_t *l, unsigned int subclass)
+{
+	lock_acquire(&l->dep_map, subclass, false);
+	pthread_mutex_lock(&l->lock);
+}
+
 static inline void spin_lock(spinlock_t *l)
 {
-	pthread_mutex_lock(&l->lock);
+	spin_lock_nested(l, 0);
 }
 
 static inline bool spin_trylock(spinlock_t *l)
 {
-	return pthread_mutex_trylock(&l->lock) == 0;
+	if (pthread_mutex_trylock(&l->lock))
+		return false;
+	lock_acquire(&l->dep_map, 0, true);
+	return true;
 }
 
 static inline void spin_unlock(spinlock_t *l)
 {
+	lock_release(&l->dep_map);
 	pthread_mutex_unlock(&l->lock);
 }
 
@@ -129,11 +180,12 @@ static inline void spin_unlock(spinlock_t *l)
  * vm_lock_seq equals it is write-locked in this cycle, so unlocking the mmap_lock ends every
  * VMA write lock of the cycle at once (docs/semantics.md §5).
  */
-#define mmap_write_lock(mm)                                                                  \
+#define mmap_write_lock_nested(mm, subclass)                                                 \
 	do {                                                                                 \
-		down_write(&(mm)->mmap_lock);                                                \
+		down_write_nested(&(mm)->mmap_lock, subclass);                               \
 		atomic_fetch_add(&(mm)->mm_lock_seq, 1);                                     \
 	} while (0)
+#define mmap_write_lock(mm) mmap_write_lock_nested(mm, 0)
 #define mmap_write_unlock(mm)                                                                \
 	do {                                                                                 \
 		atomic_fetch_add(&(mm)->mm_lock_seq, 1);                                     \

@@ -270,7 +270,8 @@ bool mtree_empty(const struct maple_tree *mt)
 
 /*
  * Point mas at the slot holding index, [mas->index, mas->last] becoming its range. The leaf
- * in hand serves when it covers index; otherwise walk from the root. False: empty tree.
+ * in hand serves when it covers index (the slot after the current one without a search:
+ * iteration); otherwise walk from the root. False: empty tree.
  */
 static bool mas_locate(struct ma_state *mas, unsigned long index)
 {
@@ -278,6 +279,13 @@ static bool mas_locate(struct ma_state *mas, unsigned long index)
 	unsigned long min = mas->min, max = mas->max, lo;
 	unsigned int i;
 
+	if (n && mas->status == MAS_ACTIVE && index == mas->last + 1 && mas->offset + 1u < n->nr) {
+		i = mas->offset + 1u;
+		mas->offset = i;
+		mas->index = index;
+		mas->last = mn_slot_max(n, i, max);
+		return true;
+	}
 	if (!n || mas->status != MAS_ACTIVE || index < min || index > max) {
 		n = mn_deref(mas->tree->ma_root);
 		min = 0;
@@ -882,7 +890,17 @@ static void mas_stored(struct ma_state *mas, int err)
 
 int mas_store_gfp(struct ma_state *mas, void *entry)
 {
-	int err = mt_store(mas->tree, mas->index, mas->last, entry, false);
+	int err;
+
+	/*
+	 * The cursor stands on a slot (a walk found it) holding an entry, and another entry
+	 * replaces it over the same range: one pointer, no walk (dup_mmap, VMA by VMA).
+	 */
+	if (mas->status == MAS_ACTIVE && entry && mas_slot(mas)) {
+		mn_publish(mas->node->slot[mas->offset], entry);
+		return 0;
+	}
+	err = mt_store(mas->tree, mas->index, mas->last, entry, false);
 
 	mas_stored(mas, err);
 	return err;

@@ -128,7 +128,9 @@ void *mas_find_rev(struct ma_state *mas, unsigned long min);
 /*
  * Store entry over [mas->index, mas->last]. 0 or -ENOMEM (tree unchanged); -EINVAL when
  * index > last. Replacing the entry of an existing range with another over exactly that range
- * writes one pointer and never allocates.
+ * writes one pointer and never allocates; when the cursor stands on that entry (a walk or a
+ * search found it, and the range was not set since), it does so without walking, and the
+ * cursor stays where it is.
  */
 int mas_store_gfp(struct ma_state *mas, void *entry) __must_check;
 /* Reserve the nodes a store over [mas->index, mas->last] can need. 0 or -ENOMEM. */
@@ -155,6 +157,9 @@ bool mt_validate(struct maple_tree *mt, FILE *out);
 unsigned long mt_nr_entries(struct maple_tree *mt);
 /* Debug: print every node and range (writer side). */
 void mt_dump(struct maple_tree *mt, FILE *out);
+
+/* Every entry from the cursor's position up to max, in order (mas_find). */
+#define mas_for_each(mas, entry, max) while (((entry) = mas_find((mas), (max))) != NULL)
 
 #define mt_for_each(mt, entry, index, max)                                                     \
 	for (index = 0, entry = mt_find(mt, &(index), max); entry;                             \

@@ -171,14 +171,31 @@ struct shmem_file {
 int shmem_zero_setup(struct vm_area_struct *vma) __must_check;
 struct shmem_file *shmem_file_get(struct shmem_file *file);
 void shmem_file_put(struct shmem_file *file);
-/* The cached page at pgoff, or NULL. Valid while the caller holds a reference of file. */
+/* The cached page at pgoff with a reference taken, or NULL (none, or swapped out). */
 struct folio *shmem_find_folio(struct shmem_file *file, unsigned long pgoff);
+/*
+ * Lock folio (trylock: or give up) and check that it is still file's page at pgoff (reclaim
+ * may have swapped it out meanwhile). Mapping a shmem page needs it: reclaim swaps out only
+ * unmapped folios, under the same lock.
+ */
+bool shmem_lock_folio(struct shmem_file *file, struct folio *folio, unsigned long pgoff,
+		      bool trylock);
 /*
  * Drop the cached pages of [start, end) (page offsets): fallocate(PUNCH_HOLE) after the
  * caller unmapped them from every VMA (MADV_REMOVE). Time follows the pages present.
  */
 void shmem_punch_hole(struct shmem_file *file, unsigned long start, unsigned long end);
-/* The page at pgoff, allocated zeroed when absent. 0, -ENOMEM, -EIO (SIGBUS) beyond the size. */
+/*
+ * shmem_writeout (reclaim): the unmapped, locked, isolated shmem folio leaves the page cache
+ * for the swap cache: its page becomes a swap entry there (holding the slot), to be written
+ * and freed by reclaim like an anonymous folio. 0, -ENOMEM (swap full), -EAGAIN.
+ */
+int shmem_writeout(struct folio *folio) __must_check;
+/*
+ * The page at pgoff (allocated zeroed when absent, read back when swapped out), locked and
+ * referenced: the caller maps it, then unlocks and puts it. 0, -ENOMEM, -EIO (SIGBUS) beyond
+ * the size, or a swap read error.
+ */
 int shmem_get_folio(struct shmem_file *file, unsigned long pgoff, struct folio **foliop)
 	__must_check;
 

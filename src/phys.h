@@ -31,10 +31,10 @@ enum lru_list {
 };
 
 /*
- * The LRU lists of the machine's memory (reclaim/lru.c; the kernel's per-node lruvec). An
- * anonymous folio is on exactly one list (PG_lru; PG_active says which) from the fault that
- * made it until it is isolated or freed; the lists hold no reference. Shared anonymous
- * (shmem) folios are not on the lists: the model does not reclaim them.
+ * The LRU lists of the machine's memory (reclaim/lru.c; the kernel's per-node lruvec, anon
+ * lists: the swap-backed folios). A folio - anonymous, shmem, or in the swap cache - is on
+ * exactly one list (PG_lru; PG_active says which) from the fault that made it until it is
+ * isolated or freed; the lists hold no reference.
  */
 struct lruvec {
 	spinlock_t lru_lock;                  /* the lists, PG_lru / PG_active, nr[] */
@@ -77,20 +77,35 @@ static inline bool folio_try_get(struct folio *folio)
 	return atomic_inc_not_zero(&folio->refcount);
 }
 
-/* The folio lock is the PG_locked bit; there is no wait queue: folio_lock yields and retries. */
-static inline bool folio_trylock(struct folio *folio)
+/*
+ * The folio lock is the PG_locked bit; there is no wait queue: folio_lock yields and retries.
+ * All folio locks are one lockdep class (folio_lock_map).
+ */
+extern struct lockdep_map folio_lock_map;
+
+static inline bool __folio_trylock(struct folio *folio)
 {
 	return !(atomic_fetch_or(&folio->flags, 1UL << PG_locked) & (1UL << PG_locked));
 }
 
+static inline bool folio_trylock(struct folio *folio)
+{
+	if (!__folio_trylock(folio))
+		return false;
+	lock_acquire(&folio_lock_map, 0, true);
+	return true;
+}
+
 static inline void folio_lock(struct folio *folio)
 {
-	while (!folio_trylock(folio))
+	lock_acquire(&folio_lock_map, 0, false);
+	while (!__folio_trylock(folio))
 		sched_yield();
 }
 
 static inline void folio_unlock(struct folio *folio)
 {
+	lock_release(&folio_lock_map);
 	folio_clear_flag(folio, PG_locked);
 }
 

@@ -28,6 +28,7 @@
 
 #include "alloc.h"
 #include "memory.h"
+#include "reclaim/swap.h"
 
 int shmem_zero_setup(struct vm_area_struct *vma)
 {
@@ -60,9 +61,15 @@ struct shmem_file *shmem_file_get(struct shmem_file *file)
 	return file;
 }
 
+/* One entry of the page cache let go: a folio's reference, or a swapped page's slot. */
 static void shmem_put_cached(void *entry, void *arg)
 {
-	folio_put(arg, entry);
+	struct shmem_file *file = arg;
+
+	if (xa_is_value(entry))
+		free_swap_and_cache(file->vm, (swp_entry_t){ xa_to_value(entry) });
+	else
+		folio_put(file->ram, entry);
 }
 
 void shmem_file_put(struct shmem_file *file)
@@ -70,7 +77,7 @@ void shmem_file_put(struct shmem_file *file)
 	if (atomic_fetch_sub(&file->refcount, 1) != 1)
 		return;
 	/* the last reference: nobody else can look at pages any more */
-	xa_destroy(&file->pages, shmem_put_cached, file->ram);
+	xa_destroy(&file->pages, shmem_put_cached, file);
 	vm_unacct_memory(file->vm, file->charged);
 	spin_lock_destroy(&file->lock);
 	av_free(AV_OBJ_SHMEM, file);
@@ -82,8 +89,97 @@ struct folio *shmem_find_folio(struct shmem_file *file, unsigned long pgoff)
 
 	spin_lock(&file->lock);
 	folio = xa_load(&file->pages, pgoff);
+	/* swapped out (a value): not in memory; being freed: as good as gone */
+	if (xa_is_value(folio) || (folio && !folio_try_get(folio)))
+		folio = NULL;
 	spin_unlock(&file->lock);
 	return folio;
+}
+
+/* Is folio (locked) still the page cache's page at pgoff? */
+static bool shmem_folio_is(struct shmem_file *file, struct folio *folio, unsigned long pgoff)
+{
+	return folio->mapping == (uintptr_t)file && folio->index == pgoff;
+}
+
+bool shmem_lock_folio(struct shmem_file *file, struct folio *folio, unsigned long pgoff,
+		      bool trylock)
+{
+	if (trylock ? !folio_trylock(folio) : (folio_lock(folio), false))
+		return false;
+	if (shmem_folio_is(file, folio, pgoff))
+		return true;
+	folio_unlock(folio);
+	return false;
+}
+
+/*
+ * shmem_swapin_folio: the page at pgoff was swapped out (value holds its swap entry): read
+ * it back (swapin_folio), and put it in the page cache in place of the entry; the slot is
+ * then freed. 0 and *foliop, locked and referenced; -EAGAIN when the entry changed meanwhile
+ * (look again); -ENOMEM, -EIO.
+ */
+static int shmem_swapin_folio(struct shmem_file *file, unsigned long pgoff, void *value,
+			      struct folio **foliop)
+{
+	swp_entry_t entry = { xa_to_value(value) };
+	struct anonvm *vm = file->vm;
+	struct folio *folio;
+	bool same;
+	int err = 0;
+
+	folio = swapin_folio(vm, entry, &err);
+	if (!folio)
+		return err;
+	spin_lock(&file->lock);
+	same = xa_load(&file->pages, pgoff) == value;
+	if (same) {
+		folio_get(folio); /* the page cache's reference */
+		xa_replace(&file->pages, pgoff, folio);
+		folio->mapping = (uintptr_t)file;
+		folio->index = pgoff;
+	}
+	spin_unlock(&file->lock);
+	if (!same) {
+		folio_unlock(folio);
+		folio_put(file->ram, folio);
+		return -EAGAIN;
+	}
+	swap_free(vm, entry); /* the page cache's hold on the slot */
+	delete_from_swap_cache(vm, folio);
+	folio_set_flag(folio, PG_dirty);
+	*foliop = folio; /* locked, with our reference */
+	return 0;
+}
+
+int shmem_writeout(struct folio *folio)
+{
+	struct shmem_file *file = (struct shmem_file *)folio->mapping;
+	struct anonvm *vm = file->vm;
+	unsigned long pgoff = folio->index;
+	swp_entry_t entry;
+	bool same;
+	int ret;
+
+	VM_BUG_ON(!folio_test_flag(folio, PG_locked) || folio_mapped(folio));
+	ret = folio_alloc_swap(vm, folio); /* into the swap cache, dirty */
+	if (ret)
+		return ret;
+	entry = folio_swap_entry(folio);
+	spin_lock(&file->lock);
+	same = xa_load(&file->pages, pgoff) == folio;
+	if (same) {
+		swap_duplicate(vm, entry); /* the page cache's hold on the slot */
+		xa_replace(&file->pages, pgoff, xa_mk_value(entry.val));
+		folio->mapping = 0; /* a swap-cache folio now */
+	}
+	spin_unlock(&file->lock);
+	if (!same) {
+		delete_from_swap_cache(vm, folio);
+		return -EAGAIN;
+	}
+	folio_put(file->ram, folio); /* the page cache's reference: the swap cache has one */
+	return 0;
 }
 
 int shmem_get_folio(struct shmem_file *file, unsigned long pgoff, struct folio **foliop)
@@ -93,14 +189,32 @@ int shmem_get_folio(struct shmem_file *file, unsigned long pgoff, struct folio *
 
 	if (pgoff >= file->nr_pages)
 		return -EIO; /* VM_FAULT_SIGBUS: past the object's end */
-	folio = shmem_find_folio(file, pgoff);
-	if (folio)
+again:
+	spin_lock(&file->lock);
+	folio = xa_load(&file->pages, pgoff);
+	if (folio && !xa_is_value(folio) && !folio_try_get(folio))
+		folio = NULL; /* being freed: it leaves the cache at once */
+	spin_unlock(&file->lock);
+	if (xa_is_value(folio)) {
+		ret = shmem_swapin_folio(file, pgoff, folio, &folio);
+		if (ret == -EAGAIN)
+			goto again;
+		if (ret)
+			return ret;
 		goto out;
+	}
+	if (folio) {
+		if (shmem_lock_folio(file, folio, pgoff, false))
+			goto out;
+		folio_put(file->ram, folio); /* swapped out while we waited */
+		goto again;
+	}
 	new = folio_alloc_uptodate(file->ram, NULL);
 	if (!new)
 		return -ENOMEM;
 	new->mapping = (uintptr_t)file;
 	new->index = pgoff;
+	folio_trylock(new); /* not visible yet: it succeeds */
 	/* the index may need nodes: allocated under the lock (a spinlock of this object
 	 * only, never held with the PTE lock while allocating) */
 	spin_lock(&file->lock);
@@ -110,10 +224,16 @@ int shmem_get_folio(struct shmem_file *file, unsigned long pgoff, struct folio *
 		folio = new;
 	}
 	spin_unlock(&file->lock);
-	if (folio != new || ret)
+	if (folio != new || ret) {
+		folio_unlock(new);
 		folio_put(file->ram, new); /* another fault won the race, or no memory */
+	}
 	if (ret)
 		return ret;
+	if (folio != new)
+		goto again; /* look at the winner's page */
+	folio_get(new); /* the caller's: the allocation's is the cache's */
+	folio_add_lru(file->ram, new);
 out:
 	*foliop = folio;
 	return 0;
@@ -134,7 +254,7 @@ void shmem_punch_hole(struct shmem_file *file, unsigned long start, unsigned lon
 		spin_unlock(&file->lock);
 		if (!folio)
 			break;
-		folio_put(file->ram, folio); /* the cache's reference */
+		shmem_put_cached(folio, file); /* the cache's reference, or the slot */
 		if (index++ == end - 1)
 			break;
 	}

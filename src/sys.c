@@ -128,6 +128,18 @@ void anonvm_stats_print(struct anonvm *vm, FILE *out)
 #undef PRINT_STAT
 }
 
+int anonvm_stat(struct anonvm *vm, const char *name, unsigned long *value)
+{
+#define GET_STAT(item)                                                                     \
+	if (!strcmp(name, #item)) {                                                        \
+		*value = atomic_load(&vm->stats.item);                                     \
+		return 0;                                                                  \
+	}
+	VM_STAT_ITEMS(GET_STAT)
+#undef GET_STAT
+	return -ENOENT;
+}
+
 int anonvm_dot(struct anonvm *vm, FILE *out)
 {
 	return rmap_dot(vm, out);

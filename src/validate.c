@@ -15,19 +15,21 @@
  *            (+1 in the shmem page cache or the swap cache); AnonExclusive => mapcount <= 1;
  *            no live frame that nothing maps or caches (a leak);
  *   swap:    every swap PTE names a used slot of the swap device from an anonymous VMA with
- *            an anon_vma; each slot's count == the swap PTEs naming it; an exclusive swap PTE
+ *            an anon_vma; each slot's count == the swap PTEs and the shmem page-cache
+ *            entries naming it (every shmem page is its object's, at its index); an
+ *            exclusive swap PTE
  *            is its slot's only one; SWAP_HAS_CACHE <=> a folio in the swap cache, with
  *            PG_swapcache and private naming the slot; no unmapped swap-cache folio whose
  *            slot nothing names; inuse_pages and nr_cache; no migration entry (quiescent);
  *   rss:     each mm's rss_anon, rss_shmem and nr_swapents == its PTEs of each kind;
- *   LRU:     each list's entries are live anonymous (or swap-cache) folios flagged PG_lru,
- *            PG_active as the list says, as many as nr[]; every live anonymous or swap-cache
- *            folio is on a list (nothing is isolated while the machine is quiescent), no
- *            shmem folio is;
+ *   LRU:     each list's entries are live folios flagged PG_lru, PG_active as the list
+ *            says, as many as nr[]; every live folio is on a list (nothing is isolated while
+ *            the machine is quiescent);
  *   walks:   for every mapped anonymous folio, the design's rmap_walk finds exactly the
  *            PTEs that map it (their number is its mapcount), each once, and every VMA it
  *            passes on is of the folio's fork family (rmap completeness). The walks are
  *            the validator's: they are not counted in the machine's statistics.
+ *   locks:   no lock-order report from the checker (lockdep.h) so far, in this process.
  * A violation prints what and where, and the objects involved.
  *
  * Locks: each mm's mmap_lock is read-held while its page tables are walked; rmap walks take
@@ -90,7 +92,7 @@ static void violation(struct vctx *c, const char *fmt, ...)
 	c->ok = false;
 }
 
-/* One present PTE of c->mm (page_table_lock held: no anon_vma locks here). */
+/* One present PTE of c->mm (its table's ptl held: no anon_vma locks here). */
 static int check_pte(unsigned long addr, pte_t pte, struct folio *folio, void *arg)
 {
 	struct vctx *c = arg;
@@ -198,9 +200,7 @@ static void check_page_tables(struct vctx *c)
 		c->vma = NULL;
 		walk_page_range(mm, 0, TASK_SIZE, check_pte, c);
 		c->rss_anon = c->rss_shmem = c->swapents = 0;
-		spin_lock(&mm->page_table_lock);
 		walk_ptes(mm, 0, TASK_SIZE, check_swap_pte, c);
-		spin_unlock(&mm->page_table_lock);
 		if (c->rss_anon != atomic_load(&mm->rss_anon) ||
 		    c->rss_shmem != atomic_load(&mm->rss_shmem) ||
 		    c->swapents != atomic_load(&mm->nr_swapents))
@@ -210,6 +210,72 @@ static void check_page_tables(struct vctx *c)
 				  atomic_load(&mm->nr_swapents));
 		mmap_read_unlock(mm);
 	}
+}
+
+static int cmp_file(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Every shared object's page cache: each page a folio of that object at that index, or a
+ * swap entry (counted in swap_refs: it holds its slot as a swap PTE does).
+ */
+static void check_shmem_files(struct vctx *c)
+{
+	struct shmem_file **files = NULL, **bigger;
+	struct vm_area_struct *vma;
+	size_t nr = 0, cap = 0;
+	struct mm_struct *mm;
+	unsigned long index;
+
+	list_for_each_entry(mm, &c->vm->mms, mmlist) {
+		mt_for_each(&mm->mm_mt, vma, index, ~0UL) {
+			if (!vma->vm_file)
+				continue;
+			if (nr == cap) {
+				cap = cap ? 2 * cap : 16;
+				bigger = realloc(files, cap * sizeof(*files));
+				if (!bigger) {
+					violation(c, "validate: out of memory");
+					free(files);
+					return;
+				}
+				files = bigger;
+			}
+			files[nr++] = vma->vm_file;
+		}
+	}
+	if (nr)
+		qsort(files, nr, sizeof(*files), cmp_file);
+	for (size_t i = 0; i < nr; i++) {
+		struct shmem_file *file = files[i];
+		void *entry;
+
+		if (i && file == files[i - 1])
+			continue;
+		spin_lock(&file->lock);
+		xa_for_each(&file->pages, index, entry) {
+			if (xa_is_value(entry)) {
+				swp_entry_t e = { xa_to_value(entry) };
+
+				if (swp_type(e) || !swp_offset(e) || swp_offset(e) >= c->vm->swap->max)
+					violation(c, "shmem %p: index %#lx names no swap slot",
+						  (void *)file, index);
+				else
+					c->swap_refs[swp_offset(e)]++;
+			} else if (((struct folio *)entry)->mapping != (uintptr_t)file ||
+				   ((struct folio *)entry)->index != index) {
+				violation(c, "shmem %p: the folio at %#lx is another's", (void *)file,
+					  index);
+				report_folio(c->out, c->vm->ram, entry);
+			}
+		}
+		spin_unlock(&file->lock);
+	}
+	free(files);
 }
 
 /* The swap device's slots and cache against the swap PTEs counted in c. */
@@ -273,8 +339,7 @@ static void check_lru(struct vctx *c, unsigned char *onlru)
 			}
 			if (pfn >= c->nr_pfns || onlru[pfn] || atomic_load(&folio->refcount) <= 0 ||
 			    !folio_test_flag(folio, PG_lru) ||
-			    folio_test_flag(folio, PG_active) != (l == LRU_ACTIVE_ANON) ||
-			    (!folio_test_anon(folio) && !folio_test_flag(folio, PG_swapcache))) {
+			    folio_test_flag(folio, PG_active) != (l == LRU_ACTIVE_ANON)) {
 				violation(c, "LRU list %d: a folio that does not belong there", l);
 				report_folio(c->out, c->vm->ram, folio);
 			}
@@ -357,9 +422,8 @@ static void check_frames(struct vctx *c, const unsigned char *onlru)
 					  map, c->ptes[pfn], onlru[pfn]);
 			continue;
 		}
-		if (!onlru[pfn] != !(folio_test_anon(folio) || swapcache)) {
-			violation(c, "frame %lu: %s the LRU", pfn,
-				  onlru[pfn] ? "a shmem folio on" : "not on");
+		if (!onlru[pfn]) {
+			violation(c, "frame %lu: not on the LRU", pfn);
 			report_folio(c->out, ram, folio);
 			continue;
 		}
@@ -406,6 +470,7 @@ static void validate_all(struct vctx *c)
 		goto out;
 	}
 	check_page_tables(c);
+	check_shmem_files(c);
 	check_swap(c);
 	check_lru(c, onlru);
 	check_frames(c, onlru);
@@ -421,5 +486,8 @@ bool validate_machine(struct anonvm *vm, FILE *out)
 	struct vctx c = { .vm = vm, .out = out, .ok = true };
 
 	validate_all(&c);
+	if (lockdep_reports())
+		violation(&c, "lockdep: %lu lock-order reports (on stderr when they were made)",
+			  lockdep_reports());
 	return c.ok;
 }

@@ -21,9 +21,9 @@
  * VMA's range or pgoff happens under its anon_vma root rwsem, with its chain taken out of
  * the interval trees and put back (vma_prepare / vma_complete). Lookups need mmap_lock (R or
  * W); lock_vma_under_rcu needs no lock (it reads the tree under RCU, then takes the VMA's
- * read lock). VMA write locks last until mmap_write_unlock. VMAs are freed after an RCU
- * grace period (vm_area_free); one that was in the tree, only once write-locked (no reader
- * left) and detached (no new reader).
+ * read lock). VMA write locks last until mmap_write_unlock. VMA memory is type-stable (an
+ * object cache) or freed after an RCU grace period (vm_area_free); a VMA that was in the
+ * tree is freed only once write-locked (no reader left) and detached (no new reader).
  *
  * Allocation first, then commit: each operation allocates everything it needs (VMA, tree
  * nodes, anon_vma chains) before its point of no return, and on ENOMEM leaves the mm as it
@@ -31,6 +31,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 
 #include "alloc.h"
 #include "memory.h"
@@ -76,37 +77,89 @@ struct vm_area_struct *find_vma_intersection(struct mm_struct *mm, unsigned long
 }
 
 /*
- * Per-VMA locks (§5). A VMA is write-locked for the current mmap write cycle when its
- * vm_lock_seq equals mm->mm_lock_seq; the cycle (and with it every VMA write lock) ends when
- * mmap_write_unlock advances mm_lock_seq. vm_lock itself is held only for an instant by a
- * writer (to wait for readers) and for the whole access by a reader.
+ * Per-VMA locks (§5), in the kernel's shape (include/linux/mmap_lock.h, mm/mmap_lock.c): a
+ * reference count, not a lock object. A VMA is write-locked for the current mmap write cycle
+ * when its vm_lock_seq equals mm->mm_lock_seq; the cycle (and with it every VMA write lock)
+ * ends when mmap_write_unlock advances mm_lock_seq. A reader holds one reference of
+ * vm_refcnt; it takes it only while the VMA is attached (vm_refcnt > 0) and no writer waits
+ * (vm_refcnt < VMA_LOCK_OFFSET), then re-checks the sequence numbers. A writer adds
+ * VMA_LOCK_OFFSET, waits until only the attached reference is left, sets vm_lock_seq and
+ * takes the offset back. Waiting is a sched_yield loop (there is no wait queue, as for the
+ * folio lock).
  */
+#define VMA_LOCK_OFFSET 0x40000000
+
+/*
+ * The lock checker's view, as the kernel's vmlock_dep_map: a reader holds the lock from
+ * vma_start_read (a trylock: it never waits) to vma_end_read; a writer (and detaching) is
+ * seen taking and releasing it around its wait for the readers, the only place it can
+ * block, so that a writer waiting while holding a lock some reader wants is reported.
+ */
+static struct lock_class_key vma_lock_key;
+
+/* Wait until vm_refcnt is `want` (readers leaving). */
+static void vma_wait_refcnt(struct vm_area_struct *vma, int want)
+{
+	while (atomic_load_explicit(&vma->vm_refcnt, memory_order_acquire) != want)
+		sched_yield();
+}
+
 void vma_start_write(struct vm_area_struct *vma)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	int seq = atomic_load(&mm->mm_lock_seq);
+	int seq = atomic_load(&mm->mm_lock_seq), old;
 
 	mmap_assert_write_locked(mm);
-	if (atomic_load(&vma->vm_lock_seq) == seq)
+	if (atomic_load_explicit(&vma->vm_lock_seq, memory_order_relaxed) == seq)
 		return;
-	down_write(&vma->vm_lock); /* waits for the readers in flight */
+	old = atomic_load_explicit(&vma->vm_refcnt, memory_order_relaxed);
+	/* attached: keep new readers out and wait for those in flight (detached: none) */
+	while (old && !atomic_compare_exchange_weak(&vma->vm_refcnt, &old, old + VMA_LOCK_OFFSET))
+		;
+	if (old) {
+		lock_acquire(&vma->vmlock_dep_map, 0, false);
+		vma_wait_refcnt(vma, VMA_LOCK_OFFSET + 1);
+		lock_release(&vma->vmlock_dep_map);
+	}
 	atomic_store(&vma->vm_lock_seq, seq);
-	up_write(&vma->vm_lock);
+	if (old)
+		atomic_fetch_sub_explicit(&vma->vm_refcnt, VMA_LOCK_OFFSET, memory_order_release);
+}
+
+void vma_mark_detached(struct vm_area_struct *vma)
+{
+	/* the attached reference; readers still in flight see a write-locked VMA and leave */
+	if (atomic_fetch_sub_explicit(&vma->vm_refcnt, 1, memory_order_release) != 1) {
+		lock_acquire(&vma->vmlock_dep_map, 0, false);
+		vma_wait_refcnt(vma, 0);
+		lock_release(&vma->vmlock_dep_map);
+	}
+}
+
+static void vma_refcount_put(struct vm_area_struct *vma)
+{
+	atomic_fetch_sub_explicit(&vma->vm_refcnt, 1, memory_order_release);
 }
 
 /* Read-lock vma unless it is write-locked in this cycle, detached, or not mm's. */
 static bool vma_start_read(struct mm_struct *mm, struct vm_area_struct *vma)
 {
+	int old;
+
 	if (atomic_load(&vma->vm_lock_seq) == atomic_load(&mm->mm_lock_seq))
 		return false;
-	if (!down_read_trylock(&vma->vm_lock))
-		return false;
-	/* a writer may have locked it between the check and the trylock */
-	if (atomic_load(&vma->vm_lock_seq) == atomic_load(&mm->mm_lock_seq) ||
-	    atomic_load(&vma->detached) || vma->vm_mm != mm) {
-		up_read(&vma->vm_lock);
+	old = atomic_load_explicit(&vma->vm_refcnt, memory_order_relaxed);
+	do {
+		if (!old || old >= VMA_LOCK_OFFSET)
+			return false; /* detached, or a writer is waiting */
+	} while (!atomic_compare_exchange_weak_explicit(&vma->vm_refcnt, &old, old + 1,
+							memory_order_acquire, memory_order_relaxed));
+	/* a writer may have locked it between the check and the reference */
+	if (atomic_load(&vma->vm_lock_seq) == atomic_load(&mm->mm_lock_seq) || vma->vm_mm != mm) {
+		vma_refcount_put(vma);
 		return false;
 	}
+	lock_acquire(&vma->vmlock_dep_map, 0, true);
 	return true;
 }
 
@@ -132,7 +185,8 @@ struct vm_area_struct *lock_vma_under_rcu(struct mm_struct *mm, unsigned long ad
 
 void vma_end_read(struct vm_area_struct *vma)
 {
-	up_read(&vma->vm_lock);
+	lock_release(&vma->vmlock_dep_map);
+	vma_refcount_put(vma);
 }
 
 /* VMA objects. */
@@ -145,9 +199,9 @@ struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
 		return NULL;
 	vma->vm_mm = mm;
 	INIT_LIST_HEAD(&vma->anon_vma_chain);
-	init_rwsem(&vma->vm_lock);
 	atomic_init(&vma->vm_lock_seq, -1);
-	atomic_init(&vma->detached, true);
+	atomic_init(&vma->vm_refcnt, 0); /* detached */
+	lockdep_init_map(&vma->vmlock_dep_map, "vm_lock", &vma_lock_key);
 	return vma;
 }
 
@@ -169,16 +223,25 @@ static void vm_area_free_rcu(struct rcu_head *head)
 	struct vm_area_struct *vma = container_of(head, struct vm_area_struct, rcu);
 
 	rcu_callback_begin();
-	destroy_rwsem(&vma->vm_lock);
 	av_free(AV_OBJ_VMA, vma);
 }
 
+/*
+ * Freed at once where the VMA cache is type-stable (av_typesafe: its memory only ever holds
+ * VMAs, as the kernel's vm_area_cachep with SLAB_TYPESAFE_BY_RCU since 6.15); otherwise
+ * (sanitizer builds, calloc/free) after a grace period. Either way a lockless reader that
+ * still holds the pointer finds vm_refcnt 0 (detached; a reused VMA is detached until
+ * attached again) or re-checks vm_mm and the range after taking its reference.
+ */
 void vm_area_free(struct vm_area_struct *vma)
 {
 	/* out of the tree for good: a lockless reader that still finds it will not lock it */
-	VM_BUG_ON(!atomic_load(&vma->detached));
+	VM_BUG_ON(!vma_is_detached(vma));
 	VM_BUG_ON(!list_empty(&vma->anon_vma_chain));
-	call_rcu(&vma->rcu, vm_area_free_rcu);
+	if (av_typesafe(AV_OBJ_VMA))
+		av_free(AV_OBJ_VMA, vma);
+	else
+		call_rcu(&vma->rcu, vm_area_free_rcu);
 }
 
 void remove_vma(struct vm_area_struct *vma)

@@ -74,22 +74,30 @@ static inline bool vma_is_write_locked(struct vm_area_struct *vma)
 /*
  * VMA objects. vm_area_alloc: zeroed, detached, empty chain. vm_area_dup: a copy of orig's
  * range, flags, pgoff, file pointer (no reference taken) and anon_vma pointer, with an empty
- * chain. vm_area_free: after an RCU grace period (lockless readers may still hold it); the
- * chain must be empty. remove_vma: drop the file reference, then vm_area_free.
+ * chain. vm_area_free: the memory stays a VMA (type-stable cache) or is freed after an RCU
+ * grace period, since lockless readers may still hold it; the chain must be empty. remove_vma: drop the file reference, then vm_area_free.
  */
 struct vm_area_struct *vm_area_alloc(struct mm_struct *mm) __must_check;
 struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig) __must_check;
 void vm_area_free(struct vm_area_struct *vma);
 void remove_vma(struct vm_area_struct *vma);
 
-static inline void vma_mark_detached(struct vm_area_struct *vma)
-{
-	atomic_store(&vma->detached, true);
-}
+/*
+ * In the tree (attached) or out of it (detached): lock_vma_under_rcu locks only an attached
+ * VMA. Detaching waits for the readers that still hold it (the caller has it write-locked,
+ * so none can come: those in flight leave at once).
+ */
+void vma_mark_detached(struct vm_area_struct *vma);
 
 static inline void vma_mark_attached(struct vm_area_struct *vma)
 {
-	atomic_store(&vma->detached, false);
+	VM_BUG_ON(atomic_load(&vma->vm_refcnt));
+	atomic_store_explicit(&vma->vm_refcnt, 1, memory_order_release);
+}
+
+static inline bool vma_is_detached(struct vm_area_struct *vma)
+{
+	return !atomic_load(&vma->vm_refcnt);
 }
 
 static inline void vma_set_range(struct vm_area_struct *vma, unsigned long start, unsigned long end,

@@ -6,7 +6,6 @@
  * Invariants and locks: see xarray.h. Every store allocates all the nodes it needs before
  * it links any (allocate, then commit), so a failed store leaves the array as it was.
  */
-#include <assert.h>
 #include <errno.h>
 
 #include "alloc.h"
@@ -42,6 +41,24 @@ void *xa_load(const struct xarray *xa, unsigned long index)
 			return NULL;
 	}
 	return node->slots[xa_offset(index, xa->height, xa->height - 1)];
+}
+
+void *xa_replace(struct xarray *xa, unsigned long index, void *entry)
+{
+	struct xa_node *node = xa->head;
+	unsigned int slot;
+	void *old;
+
+	VM_BUG_ON(!entry || !node || xa_height_for(index) > xa->height);
+	for (unsigned int level = 0; level + 1 < xa->height; level++) {
+		node = node->slots[xa_offset(index, xa->height, level)];
+		VM_BUG_ON(!node);
+	}
+	slot = xa_offset(index, xa->height, xa->height - 1);
+	old = node->slots[slot];
+	VM_BUG_ON(!old);
+	node->slots[slot] = entry;
+	return old;
 }
 
 int xa_insert(struct xarray *xa, unsigned long index, void *entry)
@@ -109,7 +126,7 @@ int xa_insert(struct xarray *xa, unsigned long index, void *entry)
 		}
 		node = *slot;
 	}
-	assert(used == nr && !node->slots[xa_offset(index, height, height - 1)]);
+	VM_BUG_ON(used != nr || node->slots[xa_offset(index, height, height - 1)]);
 	node->slots[xa_offset(index, height, height - 1)] = entry;
 	node->count++;
 	return 0;

@@ -20,7 +20,7 @@
 
 #include <stdbool.h>
 
-#include "compiler.h"
+#include "debug.h"
 
 #define XA_CHUNK_SHIFT 6
 #define XA_CHUNK_SIZE (1UL << XA_CHUNK_SHIFT)
@@ -55,6 +55,28 @@ void *xa_load(const struct xarray *xa, unsigned long index);
  * when index holds an entry already, or -ENOMEM; on an error the array is unchanged.
  */
 int xa_insert(struct xarray *xa, unsigned long index, void *entry) __must_check;
+/* Replace the entry at index (which must hold one) by entry (not NULL); the old one. */
+void *xa_replace(struct xarray *xa, unsigned long index, void *entry);
+
+/*
+ * Value entries (xa_mk_value): an unsigned long stored in place of a pointer, tagged by its
+ * low bit (pointers stored here are at least 2-aligned). shmem keeps swap entries so.
+ */
+static inline void *xa_mk_value(unsigned long v)
+{
+	return (void *)((v << 1) | 1);
+}
+
+static inline bool xa_is_value(const void *entry)
+{
+	return (unsigned long)entry & 1;
+}
+
+static inline unsigned long xa_to_value(const void *entry)
+{
+	return (unsigned long)entry >> 1;
+}
+
 /* Remove and return the entry at index (NULL if none); frees the nodes left empty. */
 void *xa_erase(struct xarray *xa, unsigned long index);
 /*

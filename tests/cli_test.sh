@@ -6,21 +6,8 @@ anonvm=$1
 case $anonvm in /*) ;; *) anonvm=$PWD/$anonvm ;; esac
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0 fail=0
-check() { # check NAME EXPECTED_STATUS PATTERN -- command... (PATTERN "": any output)
-	name=$1 want=$2 pat=$3
-	shift 4
-	"$@" >"$tmp/out" 2>&1
-	got=$?
-	n=$((n + 1))
-	if [ "$got" != "$want" ] || { [ -n "$pat" ] && ! grep -q -- "$pat" "$tmp/out"; }; then
-		echo "not ok $n - $name: status $got (want $want), output:"
-		sed 's/^/# /' "$tmp/out"
-		fail=1
-	else
-		echo "ok $n - $name"
-	fi
-}
+fail=0
+. "$(dirname "$0")/check.sh"
 check help 0 "usage: anonvm" -- "$anonvm" --help
 for c in run diff fuzz inject dot version; do
 	check "$c --help" 0 "usage: anonvm $c" -- "$anonvm" "$c" --help
@@ -96,5 +83,5 @@ if command -v dot >/dev/null 2>&1; then
 		_ "$anonvm" "$tmp/w.png" "$tmp/walk.avs"
 	check "dot png written" 0 "PNG" -- head -c 8 "$tmp/w.png"
 fi
-echo "1..$n"
+plan
 exit $fail

@@ -60,6 +60,13 @@ ANONVM_EXPORT int anonvm_design_parse(const char *name, enum anonvm_rmap_design 
 struct anonvm_config {
 	size_t ram_bytes;        /* modelled RAM; default 1 GiB */
 	bool metadata_only;      /* frames have descriptors but no contents */
+	/*
+	 * Populate the RAM (contents and frame descriptors) at creation, so that the host's
+	 * cost of a first touch (its page fault and zeroing) is paid once, up front, and not
+	 * at a frame's first use, as a real machine's RAM exists before its first process.
+	 * For benchmarks: the machine then holds ram_bytes of host memory from the start.
+	 */
+	bool prefault;
 	enum anonvm_rmap_design design;
 	/*
 	 * The swap device: its size (default 256 MiB, as `anonvm run --kernel` gives the kernel;
@@ -292,6 +299,8 @@ ANONVM_EXPORT long anonvm_oom_badness(struct anonvm_mm *mm);
  */
 ANONVM_EXPORT int anonvm_check(struct anonvm *vm, FILE *out);
 ANONVM_EXPORT void anonvm_stats_print(struct anonvm *vm, FILE *out);
+/* The counter of that name (as `stats` prints it: "pswpout", "rmap_vmas_visited"...). 0, -ENOENT. */
+ANONVM_EXPORT int anonvm_stat(struct anonvm *vm, const char *name, unsigned long *value);
 ANONVM_EXPORT int anonvm_dot(struct anonvm *vm, FILE *out);
 
 /*
@@ -304,6 +313,9 @@ ANONVM_EXPORT bool anonvm_fail_fired(void);
 /* Live objects of every kind, summed over all machines of this program. */
 struct anonvm_live {
 	long mm, vma, maple_node, anon_vma, avc, folio, pgtable, shmem, other;
+	/* bytes of the fixed-size ones: mm, vma, maple_node, anon_vma, avc, pgtable, and the
+	 * folio descriptors */
+	long bytes;
 };
 ANONVM_EXPORT void anonvm_live_objects(struct anonvm_live *live);
 /* Waits until every object freed after an RCU grace period is freed. */

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * reclaim/lru.c: the LRU lists of anonymous folios (kernel: mm/swap.c, the list half of
+ * reclaim/lru.c: the LRU lists of swap-backed folios (anonymous, shmem, swap cache; kernel:
+ * mm/swap.c, the list half of
  * mm/vmscan.c, include/linux/mm_inline.h), one pair per machine's memory.
  *
- *   new anonymous folios      -> inactive list, head (folio_add_lru); so are swap-cache
+ *   new anonymous and shmem   -> inactive list, head (folio_add_lru); so are swap-cache
  *                                folios being read in, before their first mapping
  *   reclaim: aging            active tail -> inactive head (shrink_active_list)
  *            scanning         inactive tail, isolated for shrink_folio_list
@@ -56,8 +57,8 @@ void folio_add_lru(struct ram *ram, struct folio *folio)
 {
 	struct lruvec *lruvec = &ram->lruvec;
 
-	VM_BUG_ON(folio_test_flag(folio, PG_lru));
-	VM_BUG_ON(!folio_test_anon(folio) && !folio_test_flag(folio, PG_swapcache));
+	VM_BUG_ON(folio_test_flag(folio, PG_lru) ||
+		  (!folio->mapping && !folio_test_flag(folio, PG_swapcache)));
 	spin_lock(&lruvec->lru_lock);
 	folio_clear_flag(folio, PG_active);
 	lruvec_add_folio(lruvec, folio);

@@ -59,7 +59,7 @@ int migrate_folio(struct anonvm *vm, struct folio *folio)
 	ret = -ENOMEM;
 	if (!new)
 		goto out_put_anon_vma;
-	folio_set_flag(new, PG_locked);
+	folio_trylock(new); /* not visible yet: it succeeds */
 
 	try_to_migrate(folio);
 	/* a mapping that could not be replaced, or a reference we do not know (a pin) */
@@ -86,7 +86,7 @@ int migrate_folio(struct anonvm *vm, struct folio *folio)
 
 out_restore:
 	remove_migration_ptes(folio, folio);
-	folio_clear_flag(new, PG_locked);
+	folio_unlock(new);
 	folio_put(ram, new);
 out_put_anon_vma:
 	put_anon_vma(anon_vma);

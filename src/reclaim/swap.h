@@ -28,7 +28,7 @@ void lruvec_init(struct lruvec *lruvec);
 void folio_add_lru(struct ram *ram, struct folio *folio);
 /*
  * folio_isolate_lru: take folio off its list, holding a reference for the isolator. False
- * when it is on no list (already isolated, shmem, being freed).
+ * when it is on no list (already isolated, being freed).
  */
 bool folio_isolate_lru(struct ram *ram, struct folio *folio) __must_check;
 /* Back on the list PG_active names (folio_putback_lru), dropping the isolation reference. */

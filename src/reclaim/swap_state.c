@@ -80,11 +80,11 @@ struct folio *swapin_folio(struct anonvm *vm, swp_entry_t entry, int *err)
 			*err = -ENOMEM;
 			return NULL;
 		}
-		folio_set_flag(new, PG_locked);
+		folio_trylock(new); /* not visible yet: it succeeds */
 		ret = add_to_swap_cache(vm->swap, new, entry);
 		if (!ret)
 			break;
-		folio_clear_flag(new, PG_locked);
+		folio_unlock(new);
 		folio_put(vm->ram, new);
 		if (ret == -ENOENT) {
 			*err = -EAGAIN;

@@ -71,6 +71,15 @@ static bool __remove_mapping(struct anonvm *vm, struct folio *folio)
 /* One isolated folio; true when it was freed. */
 static bool shrink_folio(struct anonvm *vm, struct folio *folio, bool ignore_references)
 {
+	if (!folio_test_anon(folio) && !folio_test_flag(folio, PG_swapcache)) {
+		/*
+		 * shmem: without a file rmap, anonvm reclaims only what no page table maps (the
+		 * pages MADV_PAGEOUT unmapped, or not mapped at all); shmem_writeout moves it to
+		 * the swap cache, and it goes on as an anonymous folio would.
+		 */
+		if (folio_mapped(folio) || shmem_writeout(folio))
+			return false;
+	}
 	if (!ignore_references && folio_mapped(folio)) {
 		switch (folio_check_references(folio)) {
 		case FOLIOREF_ACTIVATE:

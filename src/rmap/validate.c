@@ -106,11 +106,13 @@ static bool census_take(struct anonvm *vm, struct census *c, FILE *out, bool *ok
 				c->vmas = bigger;
 			}
 			c->vmas[c->nr_vmas++] = vma;
-			if (!vm->rmap->validate_vma(vma, out))
-				*ok = false;
 		}
 	}
 	spin_unlock(&vm->mms_lock);
+	/* not under mms_lock (a leaf): validate_vma takes the anon_vma lock */
+	for (i = 0; i < c->nr_vmas; i++)
+		if (!vm->rmap->validate_vma(c->vmas[i], out))
+			*ok = false;
 	if (c->nr_vmas)
 		qsort(c->vmas, c->nr_vmas, sizeof(*c->vmas), cmp_ptr);
 
