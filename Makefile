@@ -4,8 +4,9 @@
 #                 fault-injection sweeps, the installed-library test and the live-kernel
 #                 comparison), the release build (it must compile with -Werror; scenarios and
 #                 cli tests), then the unit tests and scenarios again under ASan+UBSan, and
-#                 the unit tests (the concurrent ones among them) under TSan. The last line
-#                 is 'N passed, N failed' over every build.
+#                 the unit tests (the concurrent ones among them) and the par scenarios
+#                 (threads) under TSan. The last line is 'N passed, N failed' over every
+#                 build.
 #   make install  build the release build and install it under PREFIX (/usr/local); DESTDIR
 #                 is honoured
 # Quiet by default: build and test output go to make-build.log and make-check.log in each
@@ -33,7 +34,7 @@ asan_SETUP = -Db_sanitize=address,undefined -Dc_args=-fno-sanitize-recover=all \
 asan_SUITES = unit scenario cli examples fuzz
 tsan_DIR = $(TSAN_BUILD)
 tsan_SETUP = -Db_sanitize=thread -Dkernel_tests=false -Db_lundef=false
-tsan_SUITES = unit
+tsan_SUITES = unit par
 tsan_ENV = TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp halt_on_error=1"
 
 space := $(subst x, ,x)

@@ -60,7 +60,7 @@ static void __exit_mmap(struct mm_struct *mm, unsigned long stop)
 	VM_BUG_ON(count != mm->map_count);
 out:
 	mt_destroy(&mm->mm_mt);
-	mm->map_count = 0;
+	mm_map_count_add(mm, -mm->map_count);
 	mmap_write_unlock(mm);
 }
 
@@ -125,7 +125,7 @@ dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm, unsigned long *stop)
 		if (mas_store_gfp(&mas, tmp))
 			goto out_unlink_anon;
 		vma_mark_attached(tmp);
-		mm->map_count++;
+		mm_map_count_add(mm, 1);
 		if (tmp->vm_file)
 			shmem_file_get(tmp->vm_file);
 		retval = 0;

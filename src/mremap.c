@@ -106,7 +106,7 @@ static int __must_check check_mremap_params(struct vma_remap_struct *vrm)
 	if (vrm_overlaps(vrm))
 		return -EINVAL;
 	/* both the target and the source may be split in three on the way */
-	if ((unsigned long)vrm->mm->map_count + 2 >= vrm->mm->vm->max_map_count - 3)
+	if ((unsigned long)mm_map_count_lockless(vrm->mm) + 2 >= vrm->mm->vm->max_map_count - 3)
 		return -ENOMEM;
 	return 0;
 }
