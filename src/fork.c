@@ -3,7 +3,7 @@
  * fork.c: fork and exit of address spaces. Kernel counterparts: kernel/fork.c (dup_mm),
  * mm/mmap.c (dup_mmap, exit_mmap).
  *
- * dup_mmap (KERNEL-SEMANTICS.md §2.8): the child's tree starts as a structural copy of the
+ * dup_mmap (docs/semantics.md §2.8): the child's tree starts as a structural copy of the
  * parent's (mt_dup), whose entries still point at the parent's VMAs; then, VMA by VMA in
  * address order, a VM_DONTCOPY VMA's range is erased, any other is replaced by a copy:
  * VM_WIPEONFORK gives it no anon_vma and no pages, otherwise anon_vma_fork links it into

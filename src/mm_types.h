@@ -103,7 +103,7 @@ struct vm_area_struct {
 	};
 
 	/*
-	 * Per-VMA lock (KERNEL-SEMANTICS.md §5), the kernel's shape (vm_refcnt, 6.15): 0
+	 * Per-VMA lock (docs/semantics.md §5), the kernel's shape (vm_refcnt, 6.15): 0
 	 * detached (not in the tree, or not yet); 1 attached; + 1 per reader holding it; +
 	 * VMA_LOCK_OFFSET while a writer waits for the readers to leave (vma.c).
 	 */

@@ -4,7 +4,7 @@
  * check_mremap_params, check_prep_vma, mremap_at / mremap_to / remap_move, move_vma); the
  * VMA side of a move is copy_vma (vma.c), the PTE side move_page_tables (memory.c).
  *
- * The cases (KERNEL-SEMANTICS.md §2.7):
+ * The cases (docs/semantics.md §2.7):
  *   no new address (flags 0 or MAYMOVE): shrink in place (munmap the tail), grow in place
  *	when [addr, old_len) ends the VMA and the space after it is free (vma_merge_extend:
  *	the VMA grows and may merge with the next), else move to a free area (MAYMOVE) or

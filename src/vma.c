@@ -4,7 +4,7 @@
  * every VMA-changing call (mmap, munmap, mprotect, madvise, mremap) goes through. Kernel
  * counterpart: mm/vma.c, whose function names this file keeps.
  *
- * Invariants (checked by mm_valid() at the end of every mutator, KERNEL-SEMANTICS.md §2.9):
+ * Invariants (checked by mm_valid() at the end of every mutator, docs/semantics.md §2.9):
  *   for every VMA V of mm:  the tree maps exactly [V.vm_start, V.vm_end - 1] to V;
  *                           V.vm_start < V.vm_end, both page aligned; V.vm_mm == mm;
  *   VMAs are ascending and disjoint: V(i).vm_end <= V(i+1).vm_start;
