@@ -90,11 +90,9 @@ csv_cfield() {
 expect_cfield() { # expect_cfield NAME FILE DESIGN THREADS VMA_LOCKS COLUMN VALUE
 	got=$(csv_cfield "$2" "$3" "$4" "$5" "$6")
 	if [ "$got" != "$7" ]; then
-		echo "FAIL $1: $3 $4 threads vma_locks $5: $6 = '$got' (want '$7')"
-		sed 's/^/  /' "$2"
-		fail=1
+		result "$1: $3 $4 threads vma_locks $5: $6 = '$got' (want '$7')" 1 "$2"
 	else
-		echo "ok   $1"
+		result "$1" 0
 	fi
 }
 check "reclaimer needs threads" 2 "go with --threads" -- $b forkstorm --reclaimer
@@ -109,20 +107,19 @@ for d in linux legacy; do
 	expect_cfield "forkstorm threads $d faults" "$tmp/ft.csv" $d 2 1 faults 128
 	expect_cfield "forkstorm threads $d reclaimer" "$tmp/ft.csv" $d 2 1 reclaimer 1
 	n=$(csv_cfield "$tmp/ft.csv" $d 2 1 reclaimed)
-	if [ "${n:-0}" -gt 0 ] 2>/dev/null; then echo "ok   forkstorm threads $d: $n reclaimed"
-	else echo "FAIL forkstorm threads $d: reclaimed '$n'"; sed 's/^/  /' "$tmp/ft.csv"; fail=1; fi
+	[ "${n:-0}" -gt 0 ] 2>/dev/null
+	result "forkstorm threads $d: '$n' reclaimed" $? "$tmp/ft.csv"
 	for col in anon_vma_lock_wait_ns_per_fault anon_vma_lock_contended walk_us_per_reclaimed \
 		faults_per_s reclaimed_per_s worker_anon_vma_wait_pct; do
 		v=$(csv_cfield "$tmp/ft.csv" $d 2 1 $col)
-		case "$v" in
-		[0-9]*) echo "ok   forkstorm threads $d $col";;
-		*) echo "FAIL forkstorm threads $d $col: '$v'"; sed 's/^/  /' "$tmp/ft.csv"; fail=1;;
-		esac
+		case "$v" in [0-9]*) st=0 ;; *) st=1 ;; esac
+		result "forkstorm threads $d $col: '$v'" $st "$tmp/ft.csv"
 	done
 done
 check "forkstorm threads table" 0 "legacy/linux: faults per second .*root-lock wait per fault" -- \
 	$b forkstorm --threads 2 --reclaimer --children 8 --pages 16 --design linux,legacy
-grep -q "avwait ms" "$tmp/out" || { echo "FAIL forkstorm threads table: no avwait column"; fail=1; }
+grep -q "avwait ms" "$tmp/out"
+result "forkstorm threads table: an avwait column" $? "$tmp/out"
 check "forkstorm threads no kernel side" 0 "forkstorm" -- $b forkstorm --threads 1 --children 2 \
 	--pages 8 --kernel --reps 1
 # faults --threads 1,2 --vma-locks on,off: every thread writes 16 pages twice
@@ -133,8 +130,8 @@ expect_cfield "faults 2 threads, per-VMA locks on" "$tmp/fa.csv" linux 2 1 fault
 expect_cfield "faults 2 threads, per-VMA locks off" "$tmp/fa.csv" linux 2 0 faults 64
 check "faults threads table" 0 "per-VMA locks off / per-VMA locks on: faults per second" -- \
 	$b faults --threads 1,2 --vma-locks on,off --size 64K --iterations 2
-grep -q "2 threads / 1 thread: faults per second" "$tmp/out" ||
-	{ echo "FAIL faults threads table: no thread scaling line"; sed 's/^/  /' "$tmp/out"; fail=1; }
+grep -q "2 threads / 1 thread: faults per second" "$tmp/out"
+result "faults threads table: a thread scaling line" $? "$tmp/out"
 check "faults threads kernel" 0 '"kernel_faults_per_s": [0-9]' -- $b faults --threads 2 \
 	--size 64K --iterations 2 --kernel --reps 1 --json
 check "mapper needs threads" 2 "go with --threads" -- $b faults --mapper
@@ -143,8 +140,8 @@ $b faults --threads 1 --mapper --vma-locks on,off --size 64K --iterations 2 --cs
 	>"$tmp/fm.csv" 2>&1
 MAPPER=1 expect_cfield "faults mapper, per-VMA locks off" "$tmp/fm.csv" linux 1 0 faults 32
 n=$(MAPPER=1 csv_cfield "$tmp/fm.csv" linux 1 1 mapper_rounds)
-if [ "${n:-0}" -gt 0 ] 2>/dev/null; then echo "ok   faults mapper: $n rounds"
-else echo "FAIL faults mapper rounds: '$n'"; sed 's/^/  /' "$tmp/fm.csv"; fail=1; fi
+[ "${n:-0}" -gt 0 ] 2>/dev/null
+result "faults mapper: '$n' rounds" $? "$tmp/fm.csv"
 check "faults mapper kernel" 0 '"mapper": true' -- $b faults --threads 1 --mapper --size 64K \
 	--iterations 2 --kernel --reps 1 --json
 
