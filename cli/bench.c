@@ -134,10 +134,12 @@ struct list {
 struct bench_opts {
 	bool workloads[BW_NR];
 	bool designs[ANONVM_RMAP_NR];
-	bool kernel, quiet, stay, metadata_only, no_prefault;
+	bool kernel, quiet, stay, metadata_only, no_prefault, reclaimer, mapper;
 	int reps, cpu;
-	struct list children, pages, generations, pieces, vmas, size;
-	unsigned long forks, iterations;
+	struct list children, pages, generations, pieces, vmas, size, threads;
+	bool vma_locks[2];   /* per-VMA locks: the values asked, in order */
+	int nr_vma_locks;
+	unsigned long forks, iterations, fork_every;
 	unsigned long sample[ANONVM_RMAP_NR]; /* per design; 0: every page */
 	enum bench_format format;
 	const char *plot;
@@ -168,6 +170,20 @@ static void bench_usage(FILE *out)
 	      "             what it touches: direct reclaim swaps out through the rmap; pages\n"
 	      "             reclaimed per second, VMAs visited per reclaimed page (model only)\n"
 	      "\n"
+	      "concurrent forms (--threads; not pinned to one CPU):\n"
+	      "  forkstorm --threads N [--reclaimer]  the 2009 anon_vma contention (model only):\n"
+	      "             --children children share --pages written pages (default 100) with\n"
+	      "             their parent; N threads write every page of their share of the\n"
+	      "             children (COW faults) and fork and exit a child every --fork-every\n"
+	      "             faults; RAM is a quarter of the working set; --reclaimer adds a\n"
+	      "             kswapd thread. Faults per second, anon_vma root-lock waits, reclaim's\n"
+	      "             walk time per reclaimed page, pages reclaimed per second\n"
+	      "  faults --threads N [--mapper] [--vma-locks on,off]  page_fault1 in N threads of\n"
+	      "             one process, each in its own range; --mapper adds a thread that maps,\n"
+	      "             writes and unmaps a page elsewhere in a loop. Per-VMA locks on or off\n"
+	      "             (off: every fault takes the mmap_lock that mmap/munmap hold for\n"
+	      "             write). Faults per second, mmap_lock waits (--kernel: locks on only)\n"
+	      "\n"
 	      "options (a size option takes a comma-separated list: one row per value):\n"
 	      "  --design all|LIST   linux, noreuse, nointerval, legacy (default linux)\n"
 	      "  --kernel            also run each workload on the live kernel, interleaved with\n"
@@ -182,6 +198,12 @@ static void bench_usage(FILE *out)
 	      "  --size LIST         bytes, K/M/G suffixes: forkcopy (64M), faults, cowfault (128M)\n"
 	      "  --forks N           spawn (default 200000/VMAs, 10..1000), forkcopy (default 5)\n"
 	      "  --iterations N      faults (default 4)\n"
+	      "  --threads LIST      forkstorm, faults: the concurrent form with N threads\n"
+	      "  --reclaimer         forkstorm --threads: a reclaimer thread too\n"
+	      "  --mapper            faults --threads: an mmap/munmap thread too\n"
+	      "  --vma-locks LIST    on, off or on,off: per-VMA locks (default on)\n"
+	      "  --fork-every N      forkstorm --threads: a fork and exit every N faults per\n"
+	      "                      thread (default 10; 0: none)\n"
 	      "  --sample [D=]N      walk about N pages spread evenly instead of every page (on\n"
 	      "                      design D only: --sample legacy=20000; may be repeated)\n"
 	      "  --metadata-only     model frames without contents (for very large runs)\n"
@@ -291,11 +313,35 @@ static int parse_sample(const char *arg, unsigned long *sample)
 	return 0;
 }
 
+/* --vma-locks on|off|on,off|off,on */
+static int parse_vma_locks(const char *arg, struct bench_opts *o)
+{
+	char *copy = strdup(arg), *tok, *save = NULL;
+	int st = copy ? 0 : 2;
+
+	o->nr_vma_locks = 0;
+	for (tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && !st;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (o->nr_vma_locks == 2 || (strcmp(tok, "on") && strcmp(tok, "off")))
+			st = 2;
+		else
+			o->vma_locks[o->nr_vma_locks++] = !strcmp(tok, "on");
+	}
+	free(copy);
+	if (st || !o->nr_vma_locks) {
+		fprintf(stderr, "anonvm bench: --vma-locks: expected on, off or on,off, not '%s'\n",
+			arg);
+		return 2;
+	}
+	return 0;
+}
+
 static int parse_opts(int argc, char **argv, struct bench_opts *o)
 {
 	enum { O_DESIGN = 256, O_KERNEL, O_REPS, O_CHILDREN, O_PAGES, O_GENERATIONS, O_STAY,
 	       O_PIECES, O_VMAS, O_SIZE, O_FORKS, O_ITERATIONS, O_SAMPLE, O_METADATA, O_CSV,
-	       O_JSON, O_PLOT, O_CPU, O_QUIET, O_NOPREFAULT };
+	       O_JSON, O_PLOT, O_CPU, O_QUIET, O_NOPREFAULT, O_THREADS, O_RECLAIMER,
+	       O_VMA_LOCKS, O_FORK_EVERY, O_MAPPER };
 	static const struct option longopts[] = {
 		{ "design", required_argument, NULL, O_DESIGN },
 		{ "kernel", no_argument, NULL, O_KERNEL },
@@ -317,6 +363,11 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		{ "plot", required_argument, NULL, O_PLOT },
 		{ "cpu", required_argument, NULL, O_CPU },
 		{ "quiet", no_argument, NULL, O_QUIET },
+		{ "threads", required_argument, NULL, O_THREADS },
+		{ "reclaimer", no_argument, NULL, O_RECLAIMER },
+		{ "mapper", no_argument, NULL, O_MAPPER },
+		{ "vma-locks", required_argument, NULL, O_VMA_LOCKS },
+		{ "fork-every", required_argument, NULL, O_FORK_EVERY },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -327,6 +378,7 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 	o->designs[ANONVM_RMAP_LINUX] = true;
 	o->reps = -1;
 	o->cpu = -2;
+	o->fork_every = 10;
 	o->format = BF_TABLE;
 	while (!st && (c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -404,6 +456,31 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		case O_QUIET:
 			o->quiet = true;
 			break;
+		case O_THREADS:
+			st = parse_list("--threads", optarg, &o->threads);
+			for (int i = 0; !st && i < o->threads.n; i++) {
+				if (o->threads.v[i] > 64) {
+					fprintf(stderr, "anonvm bench: --threads: at most 64\n");
+					st = 2;
+				}
+			}
+			break;
+		case O_RECLAIMER:
+			o->reclaimer = true;
+			break;
+		case O_MAPPER:
+			o->mapper = true;
+			break;
+		case O_VMA_LOCKS:
+			st = parse_vma_locks(optarg, o);
+			break;
+		case O_FORK_EVERY:
+			if (parse_num(optarg, &o->fork_every)) {
+				fprintf(stderr, "anonvm bench: --fork-every: bad number '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
 		case 'h':
 			bench_usage(stdout);
 			exit(0);
@@ -438,6 +515,15 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 				o->plot);
 			return 2;
 		}
+	}
+	if ((o->reclaimer || o->mapper || o->nr_vma_locks) && !o->threads.n) {
+		fputs("anonvm bench: --reclaimer, --mapper and --vma-locks go with --threads\n",
+		      stderr);
+		return 2;
+	}
+	if (!o->nr_vma_locks) {
+		o->vma_locks[0] = true;
+		o->nr_vma_locks = 1;
 	}
 	if (o->reps < 0)
 		o->reps = o->kernel ? 3 : 1;
@@ -487,6 +573,23 @@ static void result_median(struct bench_result *res, int n, struct bench_result *
 	MEDIAN_OF(fork_ns);
 	MEDIAN_OF(fork_ns_first);
 	MEDIAN_OF(fork_ns_last);
+	/* the concurrent forms: what the threads did varies from run to run too */
+	MEDIAN_OF(walks);
+	MEDIAN_OF(vmas_visited);
+	MEDIAN_OF(ptes_probed);
+	MEDIAN_OF(faults);
+	MEDIAN_OF(worker_ns);
+	MEDIAN_OF(reclaim_walk_ns);
+	MEDIAN_OF(reclaimed);
+	MEDIAN_OF(reclaimer_reclaimed);
+	MEDIAN_OF(mapper_rounds);
+	MEDIAN_OF(anon_vma_contended);
+	MEDIAN_OF(anon_vma_wait_ns);
+	MEDIAN_OF(worker_anon_vma_wait_ns);
+	MEDIAN_OF(worker_mmap_wait_ns);
+	MEDIAN_OF(mmap_contended);
+	MEDIAN_OF(mmap_wait_ns);
+	MEDIAN_OF(enomem_retries);
 #undef MEDIAN_OF
 }
 
@@ -518,37 +621,42 @@ static void report_failure(const struct bench_params *p, const char *side, int e
 		err == -EINTR ? "the run crashed" : strerror(-err));
 }
 
-/* One workload at one size: every design and the kernel, interleaved, --reps times. */
-static int __run_size(const struct bench_opts *o, const struct bench_params *base,
+/*
+ * One workload at one size, in nb settings (one, or the concurrent form's thread counts and
+ * per-VMA lock settings): every setting on every design and (where it has one) the kernel,
+ * --reps times. Each repetition runs the whole list, even ones forward and odd ones
+ * backward, so that a slow spell of a shared machine falls on every side.
+ */
+static int __run_size(const struct bench_opts *o, const struct bench_params *bases, int nb,
 		      const char *size, double size_x, struct plan *pl)
 {
-	int nd = 0, reps = o->reps;
-	bool with_kernel = o->kernel && bench_has_kernel(base->workload);
+	int nd = 0, reps = o->reps, per = 0, nslots;
 	enum anonvm_rmap_design designs[ANONVM_RMAP_NR];
-	struct bench_result (*mres)[reps] = calloc(ANONVM_RMAP_NR, sizeof(*mres));
-	struct bench_result *kres = calloc((size_t)reps, sizeof(*kres)), kmed;
-	bool kernel_failed = false;
+	/* [setting][design, or nd for the kernel][rep] */
+	struct bench_result (*res)[ANONVM_RMAP_NR + 1][reps] = calloc((size_t)nb, sizeof(*res));
+	bool kernel_failed[nb];
 	int err = 0;
 
-	if (!mres || !kres) {
-		err = -ENOMEM;
-		goto out;
-	}
+	if (!res)
+		return -ENOMEM;
 	for (int d = 0; d < ANONVM_RMAP_NR; d++) {
 		if (o->designs[d])
 			designs[nd++] = d;
 	}
+	per = nd + 1;
+	nslots = nb * per;
+	memset(kernel_failed, 0, sizeof(kernel_failed));
 	for (int rep = 0; rep < reps; rep++) {
-		/* odd repetitions run the kernel first */
-		for (int k = 0; k < nd + with_kernel; k++) {
-			int slot = rep % 2 && with_kernel ? (k + nd) % (nd + 1) : k;
-			struct bench_params p = *base;
-			struct bench_result *r;
-			bool kernel = slot == nd;
+		for (int k = 0; k < nslots; k++) {
+			int slot = rep % 2 ? nslots - 1 - k : k, c = slot / per, d = slot % per;
+			struct bench_params p = bases[c];
+			struct bench_result *r = &res[c][d][rep];
+			bool kernel = d == nd;
 
-			p.design = kernel ? ANONVM_RMAP_LINUX : designs[slot];
+			if (kernel && !(o->kernel && bench_has_kernel(&p)))
+				continue;
+			p.design = kernel ? ANONVM_RMAP_LINUX : designs[d];
 			p.sample = o->sample[p.design];
-			r = kernel ? &kres[rep] : &mres[slot][rep];
 			snprintf(bar.label, sizeof(bar.label), "%s %s %s rep %d/%d",
 				 bench_workload_name(p.workload), size,
 				 kernel ? "kernel" : anonvm_design_name(p.design), rep + 1, reps);
@@ -560,53 +668,77 @@ static int __run_size(const struct bench_opts *o, const struct bench_params *bas
 				report_failure(&p, kernel ? "the kernel" : anonvm_design_name(p.design),
 					       r->err);
 				if (kernel)
-					kernel_failed = true;
+					kernel_failed[c] = true;
 			}
 		}
 	}
-	if (with_kernel && !kernel_failed)
-		result_median(kres, reps, &kmed);
-	for (int i = 0; i < nd; i++) {
-		struct bench_row *row = new_row(pl);
-		bool ok = true;
+	for (int c = 0; c < nb; c++) {
+		bool with_kernel = o->kernel && bench_has_kernel(&bases[c]);
+		struct bench_result kmed;
 
-		if (!row) {
-			err = -ENOMEM;
-			goto out;
+		if (with_kernel && !kernel_failed[c])
+			result_median(res[c][nd], reps, &kmed);
+		for (int i = 0; i < nd; i++) {
+			struct bench_row *row = new_row(pl);
+			bool ok = true;
+
+			if (!row) {
+				err = -ENOMEM;
+				goto out;
+			}
+			row->p = bases[c];
+			row->p.design = designs[i];
+			row->p.sample = o->sample[designs[i]];
+			snprintf(row->size, sizeof(row->size), "%s", size);
+			row->size_x = size_x;
+			for (int rep = 0; rep < reps; rep++)
+				ok &= !res[c][i][rep].err;
+			row->has_model = ok;
+			if (ok)
+				result_median(res[c][i], reps, &row->m);
+			else
+				pl->failed++;
+			row->kernel_ns = with_kernel && !kernel_failed[c] ? kmed.time_ns : -1;
+			row->kernel_fork_ns = with_kernel && !kernel_failed[c] && kmed.forks ?
+						      kmed.fork_ns / (double)kmed.forks : -1;
+			if (with_kernel && kernel_failed[c])
+				pl->failed++;
 		}
-		row->p = *base;
-		row->p.design = designs[i];
-		row->p.sample = o->sample[designs[i]];
-		snprintf(row->size, sizeof(row->size), "%s", size);
-		row->size_x = size_x;
-		for (int rep = 0; rep < reps; rep++)
-			ok &= !mres[i][rep].err;
-		row->has_model = ok;
-		if (ok)
-			result_median(mres[i], reps, &row->m);
-		else
-			pl->failed++;
-		row->kernel_ns = with_kernel && !kernel_failed ? kmed.time_ns : -1;
-		row->kernel_fork_ns = with_kernel && !kernel_failed && kmed.forks ?
-					      kmed.fork_ns / (double)kmed.forks : -1;
-		if (with_kernel && kernel_failed)
-			pl->failed++;
 	}
 out:
-	free(mres);
-	free(kres);
+	free(res);
 	return err;
 }
 
 /*
- * One workload at one size: every design and the kernel, interleaved, --reps times. The
+ * One workload at one size: every design and the kernel, interleaved, --reps times; the
+ * concurrent form in every setting asked (--threads x --vma-locks), interleaved too. The
  * label (size) is the caller's allocation, freed here.
  */
 static int run_size(const struct bench_opts *o, const struct bench_params *base,
 		    char *size, double size_x, struct plan *pl)
 {
-	int err = __run_size(o, base, size ? size : "?", size_x, pl);
+	bool concurrent = o->threads.n &&
+			  (base->workload == BW_FORKSTORM || base->workload == BW_FAULTS);
+	struct bench_params bases[MAX_LIST * 2];
+	int nb = 0, err;
 
+	for (int t = 0; concurrent && t < o->threads.n; t++) {
+		for (int v = 0; v < o->nr_vma_locks; v++) {
+			struct bench_params *p = &bases[nb++];
+
+			*p = *base;
+			p->threads = (unsigned int)o->threads.v[t];
+			p->vma_locks = o->vma_locks[v];
+			p->reclaimer = o->reclaimer && p->workload == BW_FORKSTORM;
+			p->mapper = o->mapper && p->workload == BW_FAULTS;
+			p->fork_every = o->fork_every;
+			p->cpu = -1; /* threads spread over the CPUs */
+		}
+	}
+	if (!concurrent)
+		bases[nb++] = *base;
+	err = __run_size(o, bases, nb, size ? size : "?", size_x, pl);
 	free(size);
 	return err;
 }
@@ -648,6 +780,9 @@ static int count_runs(const struct bench_opts *o)
 #define N(l) ((l).n ? (l).n : 1)
 		switch (w) {
 		case BW_FORKSTORM:
+			sizes += N(o->children) * N(o->pages) *
+				 (o->threads.n ? o->threads.n * o->nr_vma_locks : 1);
+			break;
 		case BW_RECLAIM:
 			sizes += N(o->children) * N(o->pages);
 			break;
@@ -659,6 +794,9 @@ static int count_runs(const struct bench_opts *o)
 			break;
 		case BW_SPAWN:
 			sizes += N(o->vmas);
+			break;
+		case BW_FAULTS:
+			sizes += N(o->size) * (o->threads.n ? o->threads.n * o->nr_vma_locks : 1);
 			break;
 		default:
 			sizes += N(o->size);
@@ -676,13 +814,15 @@ static int run_all(struct bench_opts *o, struct plan *pl)
 	for (int w = 0; w < BW_NR && !err; w++) {
 		struct bench_params p = { .workload = w, .stay = o->stay,
 					  .metadata_only = o->metadata_only, .cpu = o->cpu,
-					  .prefault = !o->no_prefault,
+					  .prefault = !o->no_prefault, .vma_locks = true,
 					  .progress = bar.on, .iterations = o->iterations ?: 4 };
 
 		if (!o->workloads[w])
 			continue;
 		d = *o;
-		list_default(&d.pages, w == BW_FORKCHAIN ? 16 : 1000);
+		list_default(&d.pages, w == BW_FORKCHAIN			 ? 16 :
+				       w == BW_FORKSTORM && o->threads.n ? 100 :
+									   1000);
 		list_default(&d.size, w == BW_FORKCOPY ? 64UL << 20 : 128UL << 20);
 		switch (w) {
 		case BW_FORKSTORM:

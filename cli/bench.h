@@ -49,6 +49,17 @@ struct bench_params {
 	unsigned long sample;      /* walks: at most this many, evenly spread (0: all) */
 	bool metadata_only;        /* model frames without contents */
 	bool prefault;             /* model RAM populated when the machine is made */
+	/*
+	 * The concurrent forms of forkstorm and faults (bench_model_threads.c): worker threads
+	 * (0: the single-threaded workload), a reclaimer thread (forkstorm), a thread that
+	 * maps and unmaps elsewhere in the same mm (faults), per-VMA locks on or off, and how
+	 * often a forkstorm worker forks and exits a child (every N faults; 0: never).
+	 */
+	unsigned int threads;
+	bool reclaimer;
+	bool mapper;
+	bool vma_locks;
+	unsigned long fork_every;
 	enum anonvm_rmap_design design;
 	int cpu;                   /* pinned there; -1: not pinned */
 	bool progress;             /* the run reports its progress (bench_progress) */
@@ -71,14 +82,43 @@ struct bench_result {
 	unsigned long mapped;  /* PTEs mapping a page at the peak */
 	unsigned long reclaimed; /* reclaim: pages reclaimed to swap (walks: reclaim's) */
 	long peak_rss_kb;      /* of the process that ran it */
+	/* The concurrent workloads (params.threads > 0); time_ns is the workers' wall time. */
+	unsigned long faults;  /* faults the workers took */
+	double worker_ns;      /* the workers' run times, summed */
+	double reclaim_walk_ns; /* in reclaim's rmap walks (folio_referenced, try_to_unmap) */
+	unsigned long reclaimer_reclaimed; /* of reclaimed, by the reclaimer thread */
+	unsigned long mapper_rounds;   /* mmap + write + munmap rounds of the mapper thread */
+	/* lock contention: acquisitions that waited, and the ns waited, of the machine ... */
+	unsigned long anon_vma_contended, mmap_contended;
+	double anon_vma_wait_ns, mmap_wait_ns;
+	double worker_anon_vma_wait_ns; /* ... and of those, the workers' own */
+	double worker_mmap_wait_ns;
+	unsigned long enomem_retries; /* faults retried after -ENOMEM (reclaim raced) */
 };
 
 /* The model side of one run (in the calling process). */
 void bench_model_run(const struct bench_params *p, struct bench_result *r);
-/* Whether a workload has a kernel side (reclaim has not: the kernel is not short of RAM). */
-static inline bool bench_has_kernel(enum bench_workload w)
+/*
+ * The concurrent forms (bench_model_threads.c): forkstorm's workers and reclaimer, faults'
+ * threads (and mapper) in one mm. On a machine made by the caller; 0 or a negative errno.
+ */
+int bench_forkstorm_threads(const struct bench_params *p, struct anonvm *vm,
+			    struct bench_result *r);
+int bench_faults_threads(const struct bench_params *p, struct anonvm *vm,
+			 struct bench_result *r);
+
+/*
+ * Whether a run has a kernel side: not reclaim (the kernel is not short of RAM), not the
+ * concurrent forkstorm (its figures are the model's locks), not faults without per-VMA
+ * locks (the kernel's are built in).
+ */
+static inline bool bench_has_kernel(const struct bench_params *p)
 {
-	return w != BW_RECLAIM;
+	if (p->workload == BW_RECLAIM)
+		return false;
+	if (p->threads && (p->workload == BW_FORKSTORM || !p->vma_locks))
+		return false;
+	return true;
 }
 
 /* The kernel side of one run (in the calling process, which forks what it needs). */

@@ -6,6 +6,7 @@
  *
  * The process calling bench_kernel_run is a bench_isolated child, pinned to one CPU; the
  * processes it forks inherit the pinning, so both sides run the workload on one core.
+ * faults --threads N runs N threads in this process, not pinned (as the model's are).
  * Times are taken with CLOCK_MONOTONIC where the work happens: in the process that forks,
  * or in a child that reports its own time through a pipe.
  *
@@ -15,6 +16,9 @@
  * here before the result is returned.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -270,10 +274,10 @@ static int forkcopy(const struct bench_params *p, struct bench_result *r)
 	return fork_loop(p->forks, true, r);
 }
 
-static int faults(const struct bench_params *p, struct bench_result *r)
+/* page_fault1: map, write a byte per page, unmap, p->iterations times. 0 or -errno. */
+static int page_fault1(const struct bench_params *p)
 {
 	unsigned long pages = p->bytes / PG;
-	double t0 = bench_now_ns();
 	unsigned char *mem;
 
 	for (unsigned long i = 0; i < p->iterations; i++) {
@@ -284,8 +288,113 @@ static int faults(const struct bench_params *p, struct bench_result *r)
 		if (munmap(mem, pages * PG))
 			return -errno;
 	}
-	r->time_ns = bench_now_ns() - t0;
 	return 0;
+}
+
+/* One thread of faults --threads: page_fault1 from the common start, timed. */
+struct fault_thread {
+	pthread_t thread;
+	const struct bench_params *p;
+	atomic_int *go;
+	double t0, t1;
+	int err;
+};
+
+static void *fault_thread_main(void *arg)
+{
+	struct fault_thread *t = arg;
+
+	while (!atomic_load(t->go))
+		sched_yield();
+	t->t0 = bench_now_ns();
+	t->err = atomic_load(t->go) > 0 ? page_fault1(t->p) : 0;
+	t->t1 = bench_now_ns();
+	return NULL;
+}
+
+/* faults --mapper: a page mapped, written and unmapped until told (once at least). */
+struct mapper_thread {
+	pthread_t thread;
+	atomic_int *go;
+	atomic_bool stop;
+	unsigned long rounds;
+	int err;
+};
+
+static void *mapper_thread_main(void *arg)
+{
+	struct mapper_thread *m = arg;
+	unsigned char *mem;
+
+	while (!atomic_load(m->go))
+		sched_yield();
+	if (atomic_load(m->go) < 0)
+		return NULL;
+	do { /* one round at least, as the model's mapper */
+		mem = map_anon(1);
+		if (!mem) {
+			m->err = -ENOMEM;
+			break;
+		}
+		touch(mem, 1);
+		if (munmap(mem, PG))
+			m->err = -errno;
+		m->rounds++;
+	} while (!atomic_load(&m->stop) && !m->err);
+	return NULL;
+}
+
+/* faults --threads N: N threads of this process, each its own mapping (the kernel's choice). */
+static int faults_threads(const struct bench_params *p, struct bench_result *r)
+{
+	struct fault_thread *ts = calloc(p->threads, sizeof(*ts));
+	struct mapper_thread m = { 0 };
+	unsigned int started = 0;
+	double first = 0, last = 0;
+	atomic_int go = 0;
+	int err = ts ? 0 : -ENOMEM;
+
+	for (unsigned int i = 0; i < p->threads && !err; i++) {
+		ts[i].p = p;
+		ts[i].go = &go;
+		err = -pthread_create(&ts[i].thread, NULL, fault_thread_main, &ts[i]);
+		started += !err;
+	}
+	m.go = &go;
+	if (!err && p->mapper)
+		err = -pthread_create(&m.thread, NULL, mapper_thread_main, &m);
+	atomic_store(&go, err ? -1 : 1);
+	for (unsigned int i = 0; i < started; i++) {
+		pthread_join(ts[i].thread, NULL);
+		if (!err)
+			err = ts[i].err;
+		if (!i || ts[i].t0 < first)
+			first = ts[i].t0;
+		if (ts[i].t1 > last)
+			last = ts[i].t1;
+	}
+	atomic_store(&m.stop, true);
+	if (!err && p->mapper) {
+		pthread_join(m.thread, NULL);
+		err = m.err;
+		r->mapper_rounds = m.rounds;
+	}
+	free(ts);
+	r->time_ns = last - first;
+	r->faults = p->threads * p->iterations * (p->bytes / PG);
+	return err;
+}
+
+static int faults(const struct bench_params *p, struct bench_result *r)
+{
+	double t0 = bench_now_ns();
+	int err;
+
+	if (p->threads)
+		return faults_threads(p, r);
+	err = page_fault1(p);
+	r->time_ns = bench_now_ns() - t0;
+	return err;
 }
 
 static int cowfault(const struct bench_params *p, struct bench_result *r)

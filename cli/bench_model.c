@@ -28,6 +28,8 @@ static unsigned long frames_needed(const struct bench_params *p)
 {
 	switch (p->workload) {
 	case BW_FORKSTORM:
+		if (p->threads) /* the concurrent form runs short of RAM, as reclaim does */
+			return p->pages * (p->children + 1) / 4;
 		return p->pages * (p->children + 1);
 	case BW_RECLAIM:
 		return p->pages * (p->children + 1) / 4; /* a quarter: the rest goes to swap */
@@ -38,8 +40,9 @@ static unsigned long frames_needed(const struct bench_params *p)
 	case BW_SPAWN:
 		return p->vmas;
 	case BW_FORKCOPY:
-	case BW_FAULTS:
 		return p->bytes / PG;
+	case BW_FAULTS:
+		return (p->threads ? p->threads : 1) * (p->bytes / PG);
 	case BW_COWFAULT:
 		return 2 * (p->bytes / PG);
 	default:
@@ -57,8 +60,9 @@ static int machine(const struct bench_params *p, struct anonvm **vm)
 	cfg.metadata_only = p->metadata_only;
 	cfg.prefault = p->prefault;
 	cfg.debug_level = anonvm_debug_level() < 2 ? anonvm_debug_level() : 1;
+	cfg.per_vma_lock = p->vma_locks;
 	cfg.ram_bytes = (frames + frames / 16 + 1024) * PG;
-	if (p->workload == BW_RECLAIM) {
+	if (p->workload == BW_RECLAIM || (p->workload == BW_FORKSTORM && p->threads)) {
 		cfg.ram_bytes = (frames + 64) * PG;
 		cfg.swap_bytes = 2 * p->pages * (p->children + 1) * PG;
 	}
@@ -430,7 +434,15 @@ void bench_model_run(const struct bench_params *p, struct bench_result *r)
 	memset(r, 0, sizeof(*r));
 	r->err = machine(p, &vm);
 	r->setup_ns = bench_now_ns() - t0;
-	if (!r->err)
+	if (!r->err && p->threads) {
+		struct rusage ru;
+
+		r->err = p->workload == BW_FORKSTORM ? bench_forkstorm_threads(p, vm, r) :
+						       bench_faults_threads(p, vm, r);
+		if (!getrusage(RUSAGE_SELF, &ru))
+			r->peak_rss_kb = ru.ru_maxrss;
+	} else if (!r->err) {
 		r->err = run[p->workload](p, vm, r);
+	}
 	/* no teardown: the process ends here (bench_isolated) */
 }

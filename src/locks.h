@@ -9,6 +9,15 @@
  * builds every acquisition is checked against the order seen so far. *_nested names the
  * second lock of a class a thread holds on purpose (fork's two mms).
  *
+ * Contention (the kernel's lock_stat, CONFIG_LOCK_STAT, cut down to two numbers): every
+ * rw_semaphore acquisition tries first; only when that fails is the clock read, before and
+ * after the blocking acquire (rwsem_down_*_slowpath, locks.c), so an uncontended acquisition
+ * costs one trylock and nothing more. A lock given a struct lock_wait_stat (s->wait_stat: the
+ * anon_vmas' and the mms' locks point into their machine's vm->stats) adds each contended
+ * acquisition and the ns it waited there, and to the calling thread's own counters of that
+ * class (anonvm_thread_lock_waits). A lock without one (NULL) is not counted. A trylock that
+ * fails is not a contended acquisition: it did not wait.
+ *
  * Lock order (docs/semantics.md §3): mmap_lock > folio lock > VMA write lock >
  * anon_vma root rwsem > page_table_lock / PTE lock > swap_lock, lru_lock.
  */
@@ -21,13 +30,35 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+/* The locks whose waits are counted, per machine and per thread. */
+enum lock_wait_class {
+	LOCK_WAIT_ANON_VMA, /* the anon_vma root rwsem */
+	LOCK_WAIT_MMAP,     /* mmap_lock */
+	NR_LOCK_WAIT
+};
+
+/* Where a lock's waits are added up (relaxed atomics: they order nothing). */
+struct lock_wait_stat {
+	atomic_ulong contended; /* acquisitions that found the lock held and waited */
+	atomic_ulong wait_ns;   /* the ns they waited, summed */
+	enum lock_wait_class cls; /* the calling thread's counter that gets them too */
+};
+
 struct rw_semaphore {
 	pthread_rwlock_t lock;
 	_Atomic(pthread_t) owner; /* the writer, valid while writer is true */
 	atomic_bool writer;
 	atomic_int readers;
+	struct lock_wait_stat *wait_stat; /* NULL: waits not counted; set before first use */
 	struct lockdep_map dep_map;
 };
+
+/* The blocking acquire after a failed trylock, timed (locks.c). */
+void rwsem_down_read_slowpath(struct rw_semaphore *s);
+void rwsem_down_write_slowpath(struct rw_semaphore *s);
+/* The calling thread's waits of class cls so far (every machine). */
+void lock_wait_thread(enum lock_wait_class cls, unsigned long *contended,
+		      unsigned long *wait_ns);
 
 /*
  * Initialising a lock gives it its lockdep class: one static key per place that
@@ -45,6 +76,7 @@ static inline void __init_rwsem(struct rw_semaphore *s, const char *name,
 	pthread_rwlock_init(&s->lock, NULL);
 	atomic_store(&s->writer, false);
 	atomic_store(&s->readers, 0);
+	s->wait_stat = NULL;
 	lockdep_init_map(&s->dep_map, name, key);
 }
 
@@ -56,7 +88,8 @@ static inline void destroy_rwsem(struct rw_semaphore *s)
 static inline void down_read_nested(struct rw_semaphore *s, unsigned int subclass)
 {
 	lock_acquire(&s->dep_map, subclass, false);
-	pthread_rwlock_rdlock(&s->lock);
+	if (pthread_rwlock_tryrdlock(&s->lock))
+		rwsem_down_read_slowpath(s);
 	atomic_fetch_add(&s->readers, 1);
 }
 
@@ -84,7 +117,8 @@ static inline void up_read(struct rw_semaphore *s)
 static inline void down_write_nested(struct rw_semaphore *s, unsigned int subclass)
 {
 	lock_acquire(&s->dep_map, subclass, false);
-	pthread_rwlock_wrlock(&s->lock);
+	if (pthread_rwlock_trywrlock(&s->lock))
+		rwsem_down_write_slowpath(s);
 	atomic_store(&s->owner, pthread_self());
 	atomic_store(&s->writer, true);
 }

@@ -53,6 +53,7 @@ struct mm_struct *mm_alloc(struct anonvm *vm)
 	mm->vm = vm;
 	mt_init(&mm->mm_mt);
 	init_rwsem(&mm->mmap_lock);
+	mm->mmap_lock.wait_stat = &vm->stats.lock_wait[LOCK_WAIT_MMAP];
 	spin_lock_init(&mm->page_table_lock);
 	mm->mmap_base = DEFAULT_MMAP_BASE;
 	mm->task_size = TASK_SIZE;

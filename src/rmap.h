@@ -162,6 +162,12 @@ struct rmap_ops {
 	/* chain designs: the index of each anon_vma, and whether fork may reuse an anon_vma */
 	const struct anon_vma_index_ops *index;
 	bool reuse;
+	/*
+	 * How walks lock the family (rmap.c, anon_vma_lock_read): false, the root rwsem for
+	 * read, and reclaim's referenced check only tries it (6.18); true, exclusively and
+	 * always waiting, as 2.6.33's anon_vma spinlock was taken (legacy).
+	 */
+	bool walk_lock_exclusive;
 
 	/* §2.1 - §2.4; the preconditions are those of the inline wrappers below */
 	int (*prepare)(struct vm_area_struct *vma);
@@ -245,6 +251,10 @@ static inline bool vma_is_fork_child(const struct vm_area_struct *vma)
 	return vma_rmap(vma)->is_fork_child(vma);
 }
 
+/*
+ * The family's lock (the root rwsem). _read is what walks take: shared, or exclusive in a
+ * design whose walks lock exclusively (rmap_ops.walk_lock_exclusive).
+ */
 void anon_vma_lock_write(struct anon_vma *anon_vma);
 void anon_vma_unlock_write(struct anon_vma *anon_vma);
 void anon_vma_lock_read(struct anon_vma *anon_vma);

@@ -3,11 +3,17 @@
  * Event counters of one machine. Add a counter by adding one line to VM_STAT_ITEMS; the
  * `stats` command prints every item. Relaxed atomics: counters order nothing.
  * committed_as is a level, not an event count: the commit charge in pages (util.c).
+ * reclaim_walk_ns: ns spent in reclaim's rmap walks (folio_referenced, try_to_unmap), waits
+ * for the anon_vma lock included (reclaim/vmscan.c).
+ * lock_wait: the contention of the machine's anon_vma root locks and mmap_locks (locks.h),
+ * printed and read as "<lock>_contended" and "<lock>_wait_ns" (LOCK_WAIT_NAMES).
  */
 #ifndef ANONVM_STATS_H
 #define ANONVM_STATS_H
 
 #include <stdatomic.h>
+
+#include "locks.h"
 
 #define VM_STAT_ITEMS(X)                                                                  \
 	X(rmap_walks) X(rmap_vmas_visited) X(rmap_ptes_probed) X(rmap_mappings_found)      \
@@ -15,13 +21,18 @@
 	X(fault) X(fault_zero) X(fault_anon) X(fault_shmem) X(wp_reuse) X(wp_copy)         \
 	X(fork) X(fork_ptes_copied) X(fork_eager_copy) X(vma_merge) X(vma_split)           \
 	X(zap_ptes) X(fault_swap) X(pswpin) X(pswpout) X(pgscan) X(pgsteal) X(pgactivate)   \
-	X(pgdeactivate) X(pgmigrate_success) X(pgmigrate_fail) X(committed_as)
+	X(pgdeactivate) X(pgmigrate_success) X(pgmigrate_fail) X(reclaim_walk_ns)        \
+	X(committed_as)
 
 struct vm_stats {
 #define VM_STAT_FIELD(name) atomic_ulong name;
 	VM_STAT_ITEMS(VM_STAT_FIELD)
 #undef VM_STAT_FIELD
+	struct lock_wait_stat lock_wait[NR_LOCK_WAIT];
 };
+
+/* The name of each lock_wait class, as the stats print it. */
+#define LOCK_WAIT_NAMES { [LOCK_WAIT_ANON_VMA] = "anon_vma_lock", [LOCK_WAIT_MMAP] = "mmap_lock" }
 
 #define count_vm_events(vm, item, n)                                                      \
 	atomic_fetch_add_explicit(&(vm)->stats.item, (n), memory_order_relaxed)

@@ -24,6 +24,7 @@ void anonvm_config_default(struct anonvm_config *cfg)
 	cfg->swap_bytes = 256UL << 20;
 	cfg->design = ANONVM_RMAP_LINUX;
 	cfg->debug_level = ANONVM_DEBUG;
+	cfg->per_vma_lock = true;
 }
 
 const char *anonvm_design_name(enum anonvm_rmap_design design)
@@ -87,6 +88,8 @@ int anonvm_create(const struct anonvm_config *cfg, struct anonvm **out)
 	INIT_LIST_HEAD(&vm->mms);
 	spin_lock_init(&vm->anon_vmas_lock);
 	INIT_LIST_HEAD(&vm->anon_vmas);
+	for (int i = 0; i < NR_LOCK_WAIT; i++)
+		vm->stats.lock_wait[i].cls = i;
 	ret = ram_init(vm);
 	if (!ret) {
 		ret = swap_init(vm);
@@ -121,11 +124,40 @@ int anonvm_check(struct anonvm *vm, FILE *out)
 	return validate_machine(vm, out) ? 0 : -EUCLEAN;
 }
 
+static const char *const lock_wait_names[NR_LOCK_WAIT] = LOCK_WAIT_NAMES;
+
 void anonvm_stats_print(struct anonvm *vm, FILE *out)
 {
 #define PRINT_STAT(name) fprintf(out, "# stat %s %lu\n", #name, atomic_load(&vm->stats.name));
 	VM_STAT_ITEMS(PRINT_STAT)
 #undef PRINT_STAT
+	for (int i = 0; i < NR_LOCK_WAIT; i++) {
+		const struct lock_wait_stat *st = &vm->stats.lock_wait[i];
+
+		fprintf(out, "# stat %s_contended %lu\n# stat %s_wait_ns %lu\n", lock_wait_names[i],
+			atomic_load(&st->contended), lock_wait_names[i], atomic_load(&st->wait_ns));
+	}
+}
+
+/* "<lock>_contended" or "<lock>_wait_ns" of a lock_wait class: 0, or -ENOENT. */
+static int lock_wait_stat(struct anonvm *vm, const char *name, unsigned long *value)
+{
+	for (int i = 0; i < NR_LOCK_WAIT; i++) {
+		size_t n = strlen(lock_wait_names[i]);
+		const struct lock_wait_stat *st = &vm->stats.lock_wait[i];
+
+		if (strncmp(name, lock_wait_names[i], n))
+			continue;
+		if (!strcmp(name + n, "_contended")) {
+			*value = atomic_load(&st->contended);
+			return 0;
+		}
+		if (!strcmp(name + n, "_wait_ns")) {
+			*value = atomic_load(&st->wait_ns);
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 int anonvm_stat(struct anonvm *vm, const char *name, unsigned long *value)
@@ -137,7 +169,13 @@ int anonvm_stat(struct anonvm *vm, const char *name, unsigned long *value)
 	}
 	VM_STAT_ITEMS(GET_STAT)
 #undef GET_STAT
-	return -ENOENT;
+	return lock_wait_stat(vm, name, value);
+}
+
+void anonvm_thread_lock_waits(struct anonvm_lock_waits *w)
+{
+	lock_wait_thread(LOCK_WAIT_ANON_VMA, &w->anon_vma_contended, &w->anon_vma_wait_ns);
+	lock_wait_thread(LOCK_WAIT_MMAP, &w->mmap_lock_contended, &w->mmap_lock_wait_ns);
 }
 
 int anonvm_dot(struct anonvm *vm, FILE *out)

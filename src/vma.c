@@ -168,6 +168,9 @@ struct vm_area_struct *lock_vma_under_rcu(struct mm_struct *mm, unsigned long ad
 	MA_STATE(mas, &mm->mm_mt, address, address);
 	struct vm_area_struct *vma;
 
+	/* per-VMA locks off (CONFIG_PER_VMA_LOCK=n): the stub, every caller takes mmap_lock */
+	if (!mm->vm->cfg.per_vma_lock)
+		return NULL;
 	rcu_read_lock();
 	vma = mas_walk(&mas);
 	if (!vma || !vma_start_read(mm, vma)) {

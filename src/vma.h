@@ -56,7 +56,8 @@ struct vm_area_struct *find_vma_intersection(struct mm_struct *mm, unsigned long
 
 /*
  * Per-VMA lock fast path (§5): the VMA containing address, read-locked, or NULL (then take
- * mmap_lock and use vma_lookup). Release with vma_end_read.
+ * mmap_lock and use vma_lookup). Release with vma_end_read. Always NULL on a machine
+ * configured without per-VMA locks (anonvm_config.per_vma_lock).
  */
 struct vm_area_struct *lock_vma_under_rcu(struct mm_struct *mm, unsigned long address)
     __must_check;

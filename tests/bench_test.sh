@@ -78,6 +78,73 @@ awk -v a="$leg" -v b="$lin" 'BEGIN { exit !(a > b) }'
 result "reclaim VMAs per reclaimed page: legacy $leg > linux $lin" $?
 check "reclaim has no kernel side" 0 "reclaim" -- $b reclaim --children 2 --pages 16 --kernel --reps 1
 
+# The concurrent forms: counts and columns, never times or waits (they depend on the machine).
+# field NAME of the CSV row of design D with T threads and per-VMA locks V (1/0), and no
+# mapper unless MAPPER=1
+csv_cfield() {
+	awk -F, -v d="$2" -v t="$3" -v v="$4" -v col="$5" -v m="${MAPPER:-0}" \
+		'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		$1 == d && $c["threads"] == t && $c["vma_locks"] == v && $c["mapper"] == m {
+			print $c[col]; exit }' "$1"
+}
+expect_cfield() { # expect_cfield NAME FILE DESIGN THREADS VMA_LOCKS COLUMN VALUE
+	got=$(csv_cfield "$2" "$3" "$4" "$5" "$6")
+	if [ "$got" != "$7" ]; then
+		result "$1: $3 $4 threads vma_locks $5: $6 = '$got' (want '$7')" 1 "$2"
+	else
+		result "$1" 0
+	fi
+}
+check "reclaimer needs threads" 2 "go with --threads" -- $b forkstorm --reclaimer
+check "vma-locks needs threads" 2 "go with --threads" -- $b faults --vma-locks off
+check "bad vma-locks" 2 "expected on, off or on,off" -- $b faults --threads 1 --vma-locks maybe
+check "bad threads" 2 "expected positive numbers" -- $b faults --threads 0
+# forkstorm --threads 2 --reclaimer: 8 children x 16 pages, every page of every child written
+# once (128 faults); RAM a quarter of the 144 pages touched, so pages go to swap
+$b forkstorm --threads 2 --reclaimer --children 8 --pages 16 --design linux,legacy --csv \
+	>"$tmp/ft.csv" 2>&1
+for d in linux legacy; do
+	expect_cfield "forkstorm threads $d faults" "$tmp/ft.csv" $d 2 1 faults 128
+	expect_cfield "forkstorm threads $d reclaimer" "$tmp/ft.csv" $d 2 1 reclaimer 1
+	n=$(csv_cfield "$tmp/ft.csv" $d 2 1 reclaimed)
+	[ "${n:-0}" -gt 0 ] 2>/dev/null
+	result "forkstorm threads $d: '$n' reclaimed" $? "$tmp/ft.csv"
+	for col in anon_vma_lock_wait_ns_per_fault anon_vma_lock_contended walk_us_per_reclaimed \
+		faults_per_s reclaimed_per_s worker_anon_vma_wait_pct; do
+		v=$(csv_cfield "$tmp/ft.csv" $d 2 1 $col)
+		case "$v" in [0-9]*) st=0 ;; *) st=1 ;; esac
+		result "forkstorm threads $d $col: '$v'" $st "$tmp/ft.csv"
+	done
+done
+check "forkstorm threads table" 0 "legacy/linux: faults per second .*root-lock wait per fault" -- \
+	$b forkstorm --threads 2 --reclaimer --children 8 --pages 16 --design linux,legacy
+grep -q "avwait ms" "$tmp/out"
+result "forkstorm threads table: an avwait column" $? "$tmp/out"
+check "forkstorm threads no kernel side" 0 "forkstorm" -- $b forkstorm --threads 1 --children 2 \
+	--pages 8 --kernel --reps 1
+# faults --threads 1,2 --vma-locks on,off: every thread writes 16 pages twice
+$b faults --threads 1,2 --vma-locks on,off --size 64K --iterations 2 --csv >"$tmp/fa.csv" 2>&1
+expect_cfield "faults 1 thread, per-VMA locks on" "$tmp/fa.csv" linux 1 1 faults 32
+expect_cfield "faults 1 thread, per-VMA locks off" "$tmp/fa.csv" linux 1 0 faults 32
+expect_cfield "faults 2 threads, per-VMA locks on" "$tmp/fa.csv" linux 2 1 faults 64
+expect_cfield "faults 2 threads, per-VMA locks off" "$tmp/fa.csv" linux 2 0 faults 64
+check "faults threads table" 0 "per-VMA locks off / per-VMA locks on: faults per second" -- \
+	$b faults --threads 1,2 --vma-locks on,off --size 64K --iterations 2
+grep -q "2 threads / 1 thread: faults per second" "$tmp/out"
+result "faults threads table: a thread scaling line" $? "$tmp/out"
+check "faults threads kernel" 0 '"kernel_faults_per_s": [0-9]' -- $b faults --threads 2 \
+	--size 64K --iterations 2 --kernel --reps 1 --json
+check "mapper needs threads" 2 "go with --threads" -- $b faults --mapper
+# --mapper: one more thread maps, writes and unmaps a page while the faulting thread works
+$b faults --threads 1 --mapper --vma-locks on,off --size 64K --iterations 2 --csv \
+	>"$tmp/fm.csv" 2>&1
+MAPPER=1 expect_cfield "faults mapper, per-VMA locks off" "$tmp/fm.csv" linux 1 0 faults 32
+n=$(MAPPER=1 csv_cfield "$tmp/fm.csv" linux 1 1 mapper_rounds)
+[ "${n:-0}" -gt 0 ] 2>/dev/null
+result "faults mapper: '$n' rounds" $? "$tmp/fm.csv"
+check "faults mapper kernel" 0 '"mapper": true' -- $b faults --threads 1 --mapper --size 64K \
+	--iterations 2 --kernel --reps 1 --json
+
 # every workload on the kernel too, JSON, a plot
 check "kernel side" 0 '"model_over_kernel": [0-9]' -- $b forkstorm forkchain splitvma spawn \
 	forkcopy faults cowfault --kernel --reps 1 --children 4 --pages 8 --generations 4 \

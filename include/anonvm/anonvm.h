@@ -97,6 +97,13 @@ struct anonvm_config {
 	 * heuristic still compares with ram_bytes, as the kernel's ignores cgroups.
 	 */
 	size_t memcg_max_bytes;
+	/*
+	 * Per-VMA locks (default on): a fault first read-locks the one VMA it hits
+	 * (lock_vma_under_rcu) and takes the mmap_lock only when that fails. Off: every fault
+	 * (and MADV_DONTNEED) takes the mmap_lock for read, as a kernel built with
+	 * CONFIG_PER_VMA_LOCK=n does.
+	 */
+	bool per_vma_lock;
 };
 
 /*
@@ -302,6 +309,18 @@ ANONVM_EXPORT void anonvm_stats_print(struct anonvm *vm, FILE *out);
 /* The counter of that name (as `stats` prints it: "pswpout", "rmap_vmas_visited"...). 0, -ENOENT. */
 ANONVM_EXPORT int anonvm_stat(struct anonvm *vm, const char *name, unsigned long *value);
 ANONVM_EXPORT int anonvm_dot(struct anonvm *vm, FILE *out);
+
+/*
+ * Lock contention, for benchmarks: acquisitions of a lock that found it held and waited,
+ * and the ns they waited. Per machine through anonvm_stat ("anon_vma_lock_contended",
+ * "anon_vma_lock_wait_ns": every anon_vma root lock of the machine; "mmap_lock_contended",
+ * "mmap_lock_wait_ns": every mmap_lock); per calling thread, over every machine, here.
+ */
+struct anonvm_lock_waits {
+	unsigned long anon_vma_contended, anon_vma_wait_ns;
+	unsigned long mmap_lock_contended, mmap_lock_wait_ns;
+};
+void anonvm_thread_lock_waits(struct anonvm_lock_waits *waits);
 
 /*
  * Allocation seam: the nth allocation from now fails (n >= 1), once; 0 disables.

@@ -20,9 +20,13 @@
  * a fault maps again. No data is lost on any path: a folio leaves the swap cache only once
  * its contents are in the slot (clean) or no swap PTE names the slot any more.
  *
+ * The rmap walks (folio_referenced, try_to_unmap) are timed into reclaim_walk_ns, waits for
+ * the anon_vma lock included: what reclaim pays the reverse map per page.
+ *
  * Locks: folio lock (trylock) > anon_vma root rwsem (read; trylock in folio_referenced) >
  * page-table lock > swap lock, LRU lock. Called with no page-table lock held.
  */
+#include "ktime.h"
 #include "swap.h"
 
 #define SWAP_CLUSTER_MAX 32
@@ -37,10 +41,29 @@ enum folio_references {
  * folio_check_references: young PTEs (cleared by the walk) keep a folio; a second look, or
  * more than one young PTE, activates it. A contended anon_vma lock activates it too.
  */
-static enum folio_references folio_check_references(struct folio *folio)
+/* Reclaim's rmap walks, timed (reclaim_walk_ns): the cost a reclaimed page pays the rmap. */
+static int reclaim_folio_referenced(struct anonvm *vm, struct folio *folio,
+				    unsigned long *vm_flags)
+{
+	unsigned long t0 = ktime_get_ns();
+	int referenced = folio_referenced(folio, vm_flags, NULL);
+
+	count_vm_events(vm, reclaim_walk_ns, ktime_get_ns() - t0);
+	return referenced;
+}
+
+static void reclaim_try_to_unmap(struct anonvm *vm, struct folio *folio)
+{
+	unsigned long t0 = ktime_get_ns();
+
+	try_to_unmap(folio);
+	count_vm_events(vm, reclaim_walk_ns, ktime_get_ns() - t0);
+}
+
+static enum folio_references folio_check_references(struct anonvm *vm, struct folio *folio)
 {
 	unsigned long vm_flags;
-	int referenced_ptes = folio_referenced(folio, &vm_flags, NULL);
+	int referenced_ptes = reclaim_folio_referenced(vm, folio, &vm_flags);
 	bool referenced_folio = folio_test_flag(folio, PG_referenced);
 
 	folio_clear_flag(folio, PG_referenced);
@@ -81,7 +104,7 @@ static bool shrink_folio(struct anonvm *vm, struct folio *folio, bool ignore_ref
 			return false;
 	}
 	if (!ignore_references && folio_mapped(folio)) {
-		switch (folio_check_references(folio)) {
+		switch (folio_check_references(vm, folio)) {
 		case FOLIOREF_ACTIVATE:
 			folio_set_flag(folio, PG_active);
 			count_vm_event(vm, pgactivate);
@@ -101,7 +124,7 @@ static bool shrink_folio(struct anonvm *vm, struct folio *folio, bool ignore_ref
 	if (!folio_test_flag(folio, PG_swapcache))
 		return false; /* a swap-cache folio read in and already let go of: nothing to do */
 	if (folio_mapped(folio)) {
-		try_to_unmap(folio);
+		reclaim_try_to_unmap(vm, folio);
 		if (folio_mapped(folio)) {
 			folio_set_flag(folio, PG_active);
 			return false;
@@ -190,7 +213,7 @@ static void shrink_active_list(struct anonvm *vm, unsigned long nr)
 	list_for_each_entry_safe(folio, next, &hold, lru) {
 		list_del_init(&folio->lru);
 		if (folio_mapped(folio) && folio_trylock(folio)) {
-			(void)folio_referenced(folio, &vm_flags, NULL);
+			(void)reclaim_folio_referenced(vm, folio, &vm_flags);
 			folio_unlock(folio);
 		}
 		folio_clear_flag(folio, PG_active);

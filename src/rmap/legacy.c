@@ -22,12 +22,25 @@
  * anon_vma is reused) in the parent and the child alike. The VMA lines of such scenarios
  * differ from the kernel's; tests/scenarios/legacy-vma-differs.txt lists them.
  *
- * The lock: 2.6.33 had a spinlock per anon_vma, which walks took too. Here it is the
- * anon_vma's rwsem (root = self), taken for write to change the list and for read by walks.
+ * The lock, as 2.6.33 took it. 2.6.33's anon_vma had one spinlock_t (anon_vma->lock), and
+ * every user took it exclusively: anon_vma_prepare (a neighbour's anon_vma), anon_vma_link
+ * (fork: dup_mmap), anon_vma_unlink (exit and munmap: free_pgtables), the VMA layer's
+ * splits and merges of a faulted VMA, and the walks: page_referenced_anon and
+ * try_to_unmap_anon through page_lock_anon_vma (rcu_read_lock, then spin_lock: no trylock,
+ * reclaim's referenced check spun like everyone else), rmap_walk_anon (migration) directly.
+ * 6.18 instead lets walks share the root rwsem for read, and reclaim's referenced check
+ * gives up when it is contended (rwc->try_lock, 2022). So here the lock is the anon_vma's
+ * rwsem (root = self) taken for write by every user, walks included (walk_lock_exclusive:
+ * rmap.c's anon_vma_lock_read is then a write lock, and reclaim waits for it). This is the
+ * contention behind anon_vma_chain (5beb49305251, 2.6.34): a walk from any COWed page of a
+ * big family holds the family's one lock while it scans every VMA of the family, and every
+ * fork, exit and other walk of the family waits behind it. A spinlock spins where the rwsem
+ * sleeps: the waits are the same, what the waiting CPU does meanwhile is not.
  *
  * Invariants (rmap/validate.c): vma->anon_vma == av <=> vma on av->head; av->refcount =
  * [av->head not empty] + pins; num_children = num_active_vmas = 0.
- * Locks: mmap_lock > anon_vma rwsem W (the list) > page_table_lock (prepare's last step).
+ * Locks: mmap_lock > anon_vma rwsem W (the list, and every walk) > page_table_lock
+ * (prepare's last step).
  */
 #include <errno.h>
 
@@ -155,6 +168,7 @@ static void rmap_walk_legacy(struct folio *folio, struct anon_vma *anon_vma,
 const struct rmap_ops rmap_legacy_ops = {
 	.name = "legacy",
 	.design = ANONVM_RMAP_LEGACY,
+	.walk_lock_exclusive = true,
 	.prepare = anon_vma_prepare_legacy,
 	.clone = anon_vma_clone_legacy,
 	.fork = anon_vma_fork_legacy,

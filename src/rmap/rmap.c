@@ -25,7 +25,8 @@
  * kernel; such readers re-check folio_mapped() after locking.
  *
  * Locks: mmap_lock > folio lock > VMA write lock > root rwsem > page_table_lock > PTE lock >
- * vm->anon_vmas_lock (the registry; a leaf lock). Walks hold the root rwsem for read.
+ * vm->anon_vmas_lock (the registry; a leaf lock). Walks hold the root rwsem for read, or for
+ * write in a design whose ops say walk_lock_exclusive (legacy).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -46,6 +47,8 @@ struct anon_vma *anon_vma_alloc(struct anonvm *vm)
 	if (!anon_vma)
 		return NULL;
 	init_rwsem(&anon_vma->rwsem);
+	/* only a root's is taken; its waits count as the machine's root-lock waits */
+	anon_vma->rwsem.wait_stat = &vm->stats.lock_wait[LOCK_WAIT_ANON_VMA];
 	atomic_init(&anon_vma->refcount, 1);
 	anon_vma->root = anon_vma;
 	anon_vma->parent = anon_vma;
@@ -134,14 +137,43 @@ void anon_vma_unlock_write(struct anon_vma *anon_vma)
 	up_write(&anon_vma->root->rwsem);
 }
 
+/*
+ * The walks' lock: the root rwsem for read, so that walks share it (6.18), or, in a design
+ * whose walks lock exclusively (legacy: 2.6.33's anon_vma->lock was a spinlock, and
+ * page_lock_anon_vma took it as every other user did), for write: then walks exclude each
+ * other as well as fork, exit and every change of the family. The design is the machine's,
+ * fixed: a holder unlocks in the mode it locked in.
+ */
+static inline bool anon_vma_walk_exclusive(const struct anon_vma *root)
+{
+	return root->vm->rmap->walk_lock_exclusive;
+}
+
 void anon_vma_lock_read(struct anon_vma *anon_vma)
 {
-	down_read(&anon_vma->root->rwsem);
+	struct anon_vma *root = anon_vma->root;
+
+	if (anon_vma_walk_exclusive(root))
+		down_write(&root->rwsem);
+	else
+		down_read(&root->rwsem);
+}
+
+static bool anon_vma_trylock_read(struct anon_vma *root)
+{
+	if (anon_vma_walk_exclusive(root))
+		return down_write_trylock(&root->rwsem);
+	return down_read_trylock(&root->rwsem);
 }
 
 void anon_vma_unlock_read(struct anon_vma *anon_vma)
 {
-	up_read(&anon_vma->root->rwsem);
+	struct anon_vma *root = anon_vma->root;
+
+	if (anon_vma_walk_exclusive(root))
+		up_write(&root->rwsem);
+	else
+		up_read(&root->rwsem);
 }
 
 /* ---- find_mergeable_anon_vma (§2.1) ----------------------------------------------------- */
@@ -302,15 +334,16 @@ struct anon_vma *folio_lock_anon_vma_read(struct folio *folio, struct rmap_walk_
 
 	anon_vma = (struct anon_vma *)(mapping - FOLIO_MAPPING_ANON);
 	root = __atomic_load_n(&anon_vma->root, __ATOMIC_RELAXED);
-	if (down_read_trylock(&root->rwsem)) {
+	if (anon_vma_trylock_read(root)) {
 		/* still mapped: still its anon_vma, and the lock keeps it (anon_vma_free) */
 		if (!folio_mapped(folio)) {
-			up_read(&root->rwsem);
+			anon_vma_unlock_read(root); /* a root is its own root */
 			anon_vma = NULL;
 		}
 		goto out;
 	}
-	if (rwc && rwc->try_lock) {
+	/* reclaim does not wait (6.18); 2.6.33's page_lock_anon_vma always spun */
+	if (rwc && rwc->try_lock && !anon_vma_walk_exclusive(root)) {
 		anon_vma = NULL;
 		rwc->contended = true;
 		goto out;
