@@ -138,7 +138,6 @@ static void test_threads(void **state)
 {
 	struct shared sh;
 	struct anonvm_config cfg;
-	struct anonvm_live live;
 	pthread_t t[5];
 	unsigned long addr;
 
@@ -160,12 +159,7 @@ static void test_threads(void **state)
 	for (int i = 0; i < 5; i++)
 		pthread_join(t[i], NULL);
 	assert_int_equal(anonvm_check(sh.vm, stderr), 0);
-	anonvm_destroy(sh.vm);
-	anonvm_quiesce();
-	anonvm_live_objects(&live);
-	assert_int_equal(live.mm | live.vma | live.maple_node | live.anon_vma | live.avc |
-				 live.folio | live.pgtable | live.shmem | live.other,
-			 0);
+	destroy_and_check_nothing_left(sh.vm);
 }
 
 int main(void)
