@@ -195,7 +195,12 @@ int shmem_writeout(struct folio *folio)
 		delete_from_swap_cache(vm, folio);
 		return -EAGAIN;
 	}
-	folio_put(file->ram, folio); /* the page cache's reference: the swap cache has one */
+	/*
+	 * The page cache's reference: the swap cache has one. Not file->ram: once the entry
+	 * is a swap value, truncation no longer waits for our folio lock, and the file may be
+	 * freed as soon as its lock is dropped.
+	 */
+	folio_put(vm->ram, folio);
 	return 0;
 }
 
