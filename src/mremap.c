@@ -105,8 +105,20 @@ static int __must_check check_mremap_params(struct vma_remap_struct *vrm)
 		return -EINVAL;
 	if (vrm_overlaps(vrm))
 		return -EINVAL;
-	/* both the target and the source may be split in three on the way */
-	if ((unsigned long)vrm->mm->map_count + 2 >= vrm->mm->vm->max_map_count - 3)
+	return 0;
+}
+
+/*
+ * The last check of the kernel's check_mremap_params, for moves: both the target and the
+ * source may be split in three on the way. Linux reads map_count there before taking
+ * mmap_lock (a racy read it tolerates); here it is read under the lock, which map_count
+ * needs (another thread's mmap changes it), right after taking it, so that the errors
+ * still come in Linux's order. mmap_lock W.
+ */
+static int __must_check check_map_count(struct vma_remap_struct *vrm)
+{
+	if (vrm_implies_new_addr(vrm) &&
+	    (unsigned long)vrm->mm->map_count + 2 >= vrm->mm->vm->max_map_count - 3)
 		return -ENOMEM;
 	return 0;
 }
@@ -457,9 +469,10 @@ static unsigned long do_mremap(struct vma_remap_struct *vrm)
 		return res;
 
 	mmap_write_lock(mm);
-	if (vrm_move_only(vrm)) {
+	res = check_map_count(vrm);
+	if (!res && vrm_move_only(vrm)) {
 		res = remap_move(vrm);
-	} else {
+	} else if (!res) {
 		vrm->vma = vma_lookup(mm, vrm->addr);
 		res = check_prep_vma(vrm);
 		if (!res)
