@@ -685,8 +685,12 @@ static int zap_pte(pte_t *ptep, unsigned long addr, void *arg)
 	folio = pte_folio(ram, pte);
 	if (is_zero_folio(folio))
 		return 0;
-	folio_remove_rmap_pte(folio, vma);
+	/*
+	 * The counter first, as zap_present_folio_ptes does: it reads folio->mapping, which
+	 * reclaim may clear (shmem_writeout) as soon as the folio is unmapped.
+	 */
 	add_mm_counter(mm, folio, -1);
+	folio_remove_rmap_pte(folio, vma);
 	/* free_swap_cache: a swap-cache folio nothing maps any more need not keep its slot */
 	if (folio_test_flag(folio, PG_swapcache) && !folio_mapped(folio) && folio_trylock(folio)) {
 		folio_free_swap(mm->vm, folio);
