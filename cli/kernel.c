@@ -10,7 +10,7 @@
  * ignore SIGCHLD (their children are reaped by the kernel), are pinned to the CPU the run
  * started on (MADV_PAGEOUT drains only the local CPU's LRU batches; pinned, every folio a
  * worker faulted is in them), allocate nothing (no malloc, no stdio: they may be forks of a
- * multi-threaded coordinator) and leave with _exit. The coordinator is a child subreaper
+ * multi-threaded coordinator; par blocks below are the one exception) and leave with _exit. The coordinator is a child subreaper
  * for the run, so a worker orphaned by `P exit` is still reaped by it.
  *
  * Protocol. One SOCK_SEQPACKET socket per worker, its end at fd WORKER_FD in the worker.
@@ -19,7 +19,8 @@
  * errno of its set-up); OP_EXIT gets no answer, the worker _exits and the coordinator waits
  * on its pidfd until the process is gone (its mm torn down: exit_mm() runs before the task
  * is a zombie); the answer to OP_FORK carries two descriptors (SCM_RIGHTS): the
- * coordinator's end of the child's socket and a pidfd of the child. A worker dies when its
+ * coordinator's end of the child's socket and a pidfd of the child; a par block has a
+ * protocol of its own (below). A worker dies when its
  * socket reads EOF (the coordinator is gone); spawned workers also by PR_SET_PDEATHSIG.
  * The coordinator waits on the socket and the pidfd together, so a dead worker is seen, and
  * gives up after KWORKER_TIMEOUT_MS.
@@ -39,7 +40,36 @@
  * the workers' own kernel memory (stacks, page tables, ...), so it fills a little before the
  * model's: scenarios keep clear of the exact point.
  *
- * Concurrency: kernel_run is single-threaded; nothing here is shared between runs.
+ * par blocks. Each line of a block runs on a thread of its process's worker, made with
+ * pthread_create for the block and joined at its end (a pool made at spawn would not survive
+ * fork: a forked worker has its parent's calling thread only). That is the one place a
+ * worker allocates: glibc's pthread_create maps the thread's stack (outside the arena) and
+ * mallocs its TLS vector, which glibc keeps safe in the child of a multi-threaded fork (its
+ * fork resets the malloc, loader and stack-cache locks there). Everything else of the block
+ * is static: the worker reads the block's commands from the script (workers are forks of the
+ * coordinator: kernel_script is theirs too), its threads and their results live in static
+ * arrays, and the SIGSEGV/SIGBUS state of an access is per thread (__thread). The protocol
+ * of a block, several messages in flight (one per worker) instead of one:
+ *   1. to each worker with lines in the block: a kreq OP_PAR (the block, the worker's
+ *      process); the worker makes one thread per line of its own, waits until all wait at a
+ *      start gate (par.h) and answers with a kresp (err: pthread_create's, the block called
+ *      off);
+ *   2. every CPU's LRU batches drained (kernel_drain_lru), then to each worker a kreq
+ *      KREQ_GO: the gates open, so every thread of every process starts at about the same
+ *      time;
+ *   3. from each worker, one kresp per line of its own, in line order, once all its threads
+ *      ended: op = the command that stopped the line (its first error or signal, the
+ *      line's `!!`), -1 for none. The coordinator takes them line by line and prints the
+ *      `!!` lines so, then drains the LRU batches again.
+ * A block's threads are not pinned with their worker: line i runs pinned to the i-th CPU
+ * (round robin) of those the coordinator may use, so that they really run at once. The
+ * drains before and after the block keep what pinning gives the commands around it (every
+ * folio faulted before is on the LRU for MADV_PAGEOUT); a line that faults pages and pages
+ * them out stays on its CPU, whose batches its MADV_PAGEOUT drains. Without move_pages(2) (a
+ * kernel without NUMA) there is no drain, and a block's threads stay on the run's CPU.
+ *
+ * Concurrency: kernel_run is single-threaded (a par block's threads are the workers'); nothing
+ * here is shared between runs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -56,12 +86,14 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "canon.h"
 #include "exec.h"
+#include "par.h"
 #include "script.h"
 #include "swapfile.h"
 
@@ -69,6 +101,8 @@
 #define KWORKER_TIMEOUT_MS (120 * 1000)
 #define KPM_CHUNK 65536UL /* pagemap entries per pread */
 #define KPM_REGIONS 1024  /* regions per PAGEMAP_SCAN */
+#define KREQ_GO OP_NR	  /* kreq.cmd: a par block's threads may start */
+#define PAR_STACK (256 << 10) /* the stack of a par block's thread */
 
 /* PAGEMAP_SCAN (include/uapi/linux/fs.h, Linux 6.7; Debian 12's headers predate it) */
 #ifndef PAGEMAP_SCAN
@@ -100,6 +134,8 @@ struct kreq {
 	int32_t prot;
 	int32_t advice;
 	uint32_t value; /* write */
+	int32_t par;	/* OP_PAR: the block's index in the script's ops */
+	int32_t proc;	/* OP_PAR: the worker's process */
 };
 
 struct kresp {
@@ -107,6 +143,7 @@ struct kresp {
 	int32_t sig;   /* read/write: SIGSEGV or SIGBUS stopped the access, else 0 */
 	uint64_t addr; /* sig: the first faulting page */
 	int32_t pid;   /* fork: the child */
+	int32_t op;    /* a par line's answer: the op that stopped it, -1 for none */
 };
 
 struct kworker {
@@ -124,6 +161,7 @@ struct kctx {
 	int cpu;
 	int old_subreaper;  /* -1 until set */
 	bool *killed;	    /* per name: killed by the OOM killer (or forked by one that was) */
+	bool *in_par;	    /* per name: has lines in the par block being run */
 	char cg_dir[512];   /* the run's memory cgroup, "" without memcg */
 	char cg_events[600]; /* where its oom_kill count is */
 	unsigned long oom_kills; /* as last read */
@@ -135,9 +173,12 @@ struct kctx {
 /* ---- worker side ---- */
 
 static char worker_cgroup_procs[600]; /* cgroup.procs of the run's memcg, "" for none */
-static sigjmp_buf worker_jmp;
-static volatile sig_atomic_t worker_in_access;
-static volatile unsigned long worker_fault;
+static const struct script *kernel_script; /* the run's: the workers' copy is theirs */
+static int par_cpus[CPU_SETSIZE]; /* the CPUs a par block's lines run on, in turn */
+static int nr_par_cpus;
+static __thread sigjmp_buf worker_jmp;
+static __thread volatile sig_atomic_t worker_in_access;
+static __thread volatile unsigned long worker_fault;
 static char worker_sigstack[64 << 10];
 
 static void worker_fault_handler(int sig, siginfo_t *si, void *uc)
@@ -288,31 +329,149 @@ static void worker_fork(void)
 	close(fds[1]);
 }
 
+/* The next request; the worker ends when the coordinator is gone. */
+static void worker_recv(struct kreq *rq)
+{
+	ssize_t n;
+
+	do
+		n = recv(WORKER_FD, rq, sizeof(*rq), 0);
+	while (n < 0 && errno == EINTR);
+	if (n != sizeof(*rq))
+		_exit(n ? 1 : 0);
+}
+
+/* A command of a process: mmap ... read/write; the model-only ones do nothing. */
+static void worker_command(const struct kreq *rq, struct kresp *rs)
+{
+	switch (rq->cmd) {
+	case OP_READ:
+	case OP_WRITE:
+		worker_access(rq, rs);
+		break;
+	case OP_REFERENCED:
+	case OP_MIGRATE:
+		break;
+	default:
+		rs->err = worker_syscall(rq);
+		break;
+	}
+}
+
+/* The request of one command op. */
+static void kreq_of(const struct op *op, struct kreq *rq)
+{
+	*rq = (struct kreq){
+		.cmd = op->kind,
+		.flags = op->flags,
+		.addr = op->addr,
+		.len = op->pages * SCRIPT_PAGE,
+		.new_addr = op->new_addr,
+		.new_len = op->new_pages * SCRIPT_PAGE,
+		.prot = op->prot,
+		.advice = op->advice,
+		.value = op->value,
+	};
+}
+
+/* The threads of a par block in this worker (static: workers allocate nothing). */
+static struct wpar_thread {
+	pthread_t tid;
+	int first, nr_ops; /* its commands: kernel_script->ops[first...] */
+	int cpu;	   /* it runs on, or -1 */
+	struct kresp rs;   /* what stopped it (rs.op), or rs.op = -1 */
+} wpar[PAR_MAX_THREADS];
+static struct par_gate wpar_gate;
+static unsigned long wpar_repeat;
+
+static void *worker_par_thread(void *arg)
+{
+	struct wpar_thread *th = arg;
+	const struct op *ops = &kernel_script->ops[th->first];
+	cpu_set_t one;
+
+	if (th->cpu >= 0) {
+		CPU_ZERO(&one);
+		CPU_SET(th->cpu, &one);
+		sched_setaffinity(0, sizeof(one), &one); /* this thread; else stay on the worker's */
+	}
+	if (!par_gate_pass(&wpar_gate))
+		return NULL;
+	for (unsigned long r = 0; r < wpar_repeat; r++) {
+		for (int i = 0; i < th->nr_ops; i++) {
+			struct kreq rq;
+
+			kreq_of(&ops[i], &rq);
+			worker_command(&rq, &th->rs);
+			if (th->rs.err || th->rs.sig) {
+				th->rs.op = th->first + i;
+				return NULL;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* A par block (rq: OP_PAR): the protocol of the header comment, the worker's side. */
+static void worker_par(const struct kreq *rq)
+{
+	const struct script *s = kernel_script;
+	struct kresp ready = { 0 };
+	pthread_attr_t attr;
+	struct kreq go;
+	int nr = 0, line = 0;
+
+	wpar_repeat = s->ops[rq->par].repeat;
+	par_gate_init(&wpar_gate);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, PAR_STACK);
+	for (int i = rq->par + 1, n; (n = par_thread_len(s, rq->par, i)); i += n, line++) {
+		struct wpar_thread *th = &wpar[nr];
+
+		if (s->ops[i].proc != rq->proc)
+			continue;
+		*th = (struct wpar_thread){ .first = i, .nr_ops = n, .rs.op = -1,
+					    .cpu = nr_par_cpus ? par_cpus[line % nr_par_cpus] : -1 };
+		ready.err = pthread_create(&th->tid, &attr, worker_par_thread, th);
+		if (ready.err)
+			break;
+		nr++;
+	}
+	pthread_attr_destroy(&attr);
+	par_gate_wait_for(&wpar_gate, nr);
+	worker_answer(&ready, NULL, 0);
+	if (!ready.err) {
+		worker_recv(&go);
+		if (go.cmd != KREQ_GO)
+			_exit(1);
+	}
+	par_gate_open(&wpar_gate, !ready.err);
+	for (int i = 0; i < nr; i++)
+		pthread_join(wpar[i].tid, NULL);
+	par_gate_destroy(&wpar_gate);
+	for (int i = 0; i < nr && !ready.err; i++)
+		worker_answer(&wpar[i].rs, NULL, 0);
+}
+
 static void __attribute__((noreturn)) worker_loop(void)
 {
 	struct kreq rq;
-	ssize_t n;
 
 	for (;;) {
 		struct kresp rs = { 0 };
 
-		do
-			n = recv(WORKER_FD, &rq, sizeof(rq), 0);
-		while (n < 0 && errno == EINTR);
-		if (n != sizeof(rq))
-			_exit(n ? 1 : 0);
+		worker_recv(&rq);
 		switch (rq.cmd) {
 		case OP_EXIT:
 			_exit(0);
 		case OP_FORK:
 			worker_fork();
 			continue;
-		case OP_READ:
-		case OP_WRITE:
-			worker_access(&rq, &rs);
-			break;
+		case OP_PAR:
+			worker_par(&rq);
+			continue;
 		default:
-			rs.err = worker_syscall(&rq);
+			worker_command(&rq, &rs);
 			break;
 		}
 		worker_answer(&rs, NULL, 0);
@@ -614,35 +773,112 @@ static int kernel_exit(struct kctx *k, const struct op *op)
 	return 0;
 }
 
+/* The `!!` line of a command's answer, when the kernel said no or sent a signal. */
+static void kernel_report(struct kctx *k, const struct op *op, const struct kresp *rs)
+{
+	const char *name = kname(k, op->proc);
+
+	if (rs->err)
+		canon_print_error(k->opts->out, op->line, name, op_name(op->kind), rs->err);
+	if (rs->sig)
+		canon_print_signal(k->opts->out, op->line, name, op_name(op->kind),
+				   rs->sig == SIGBUS ? "SIGBUS" : "SIGSEGV", rs->addr);
+}
+
 /* mmap ... read/write: one request, and a `!!` line when the kernel said no. */
 static int kernel_call(struct kctx *k, const struct op *op)
 {
-	struct kreq rq = {
-		.cmd = op->kind,
-		.flags = op->flags,
-		.addr = op->addr,
-		.len = op->pages * SCRIPT_PAGE,
-		.new_addr = op->new_addr,
-		.new_len = op->new_pages * SCRIPT_PAGE,
-		.prot = op->prot,
-		.advice = op->advice,
-		.value = op->value,
-	};
-	const char *name = kname(k, op->proc);
+	struct kreq rq;
 	struct kresp rs;
 	int ret;
 
+	kreq_of(op, &rq);
 	ret = kernel_xfer(k, op, op->proc, &rq, &rs, NULL, NULL);
 	if (ret == 1)
 		return 0;
 	if (ret)
 		return ret;
-	if (rs.err)
-		canon_print_error(k->opts->out, op->line, name, op_name(op->kind), rs.err);
-	if (rs.sig)
-		canon_print_signal(k->opts->out, op->line, name, op_name(op->kind),
-				   rs.sig == SIGBUS ? "SIGBUS" : "SIGSEGV", rs.addr);
+	kernel_report(k, op, &rs);
 	return 0;
+}
+
+/*
+ * Every CPU's LRU batches drained into the LRU lists (lru_add_drain_all): move_pages(2) of
+ * a page of ours to the node it is on drains them all first (do_pages_move) and moves
+ * nothing. False when the kernel has no move_pages (no NUMA).
+ */
+static bool kernel_drain_lru(void)
+{
+	volatile char probe = 1; /* written: its page is present */
+	void *pages[1] = { (void *)&probe };
+	int node = -1;
+
+	if (syscall(SYS_move_pages, 0, 1UL, pages, NULL, &node, 0) || node < 0)
+		return false;
+	return !syscall(SYS_move_pages, 0, 1UL, pages, &node, &node, 0);
+}
+
+/* Sends rq to every worker with lines in the par block (in_par); 0 or kernel_lost's. */
+static int kernel_par_send(struct kctx *k, const struct op *par, struct kreq *rq)
+{
+	for (int p = 0; p < k->s->nr_names; p++) {
+		if (!k->in_par[p])
+			continue;
+		rq->proc = p;
+		if (chan_send(k->w[p].sock, rq, sizeof(*rq), NULL, 0))
+			return kernel_lost(k, par, p, EPIPE);
+	}
+	return 0;
+}
+
+/* A par block: the protocol of the header comment, the coordinator's side. */
+static int kernel_par(struct kctx *k, const struct op *par)
+{
+	const struct script *s = k->s;
+	int first = (int)(par - s->ops), ret;
+	struct kreq rq = { .cmd = OP_PAR, .par = first };
+	struct kresp rs;
+
+	memset(k->in_par, 0, s->nr_names * sizeof(*k->in_par));
+	for (int i = first + 1, n; (n = par_thread_len(s, first, i)); i += n)
+		k->in_par[s->ops[i].proc] = true;
+	for (int p = 0; p < s->nr_names; p++) {
+		if (k->in_par[p] && (k->killed[p] || k->w[p].pidfd < 0)) {
+			fprintf(k->opts->err, "%s:%d: error: kernel: par: process %s is gone\n",
+				s->path, par->line, kname(k, p));
+			return -ESRCH;
+		}
+	}
+	ret = kernel_par_send(k, par, &rq);
+	for (int p = 0; !ret && p < s->nr_names; p++) {
+		if (!k->in_par[p])
+			continue;
+		ret = kernel_recv(&k->w[p], &rs, NULL, NULL);
+		if (ret)
+			return kernel_lost(k, par, p, ret == -ETIMEDOUT ? ETIMEDOUT : EPIPE);
+		if (rs.err) {
+			fprintf(k->opts->err, "%s:%d: error: kernel: par: cannot start a thread of %s: "
+					      "%s\n", s->path, par->line, kname(k, p), strerror(rs.err));
+			return -rs.err;
+		}
+	}
+	if (ret)
+		return ret;
+	kernel_drain_lru();
+	rq.cmd = KREQ_GO;
+	ret = kernel_par_send(k, par, &rq);
+	/* each worker answers for its lines in line order: take them so */
+	for (int i = first + 1, n; !ret && (n = par_thread_len(s, first, i)); i += n) {
+		int p = s->ops[i].proc;
+
+		ret = kernel_recv(&k->w[p], &rs, NULL, NULL);
+		if (ret)
+			return kernel_lost(k, par, p, ret == -ETIMEDOUT ? ETIMEDOUT : EPIPE);
+		if (rs.op > first && rs.op <= first + par->nr_body)
+			kernel_report(k, &s->ops[rs.op], &rs);
+	}
+	kernel_drain_lru();
+	return ret;
 }
 
 /* The VMAs of /proc/PID/maps (path) that overlap the arena. */
@@ -858,6 +1094,8 @@ static int kernel_op(struct kctx *k, const struct op *op)
 		return kernel_exit(k, op);
 	case OP_DUMP:
 		return kernel_dump(k, op);
+	case OP_PAR:
+		return kernel_par(k, op);
 	default: /* check, stats, dot: model only */
 		return 0;
 	}
@@ -992,6 +1230,26 @@ static void kernel_check_overcommit(FILE *err)
 		fclose(f);
 }
 
+/*
+ * The CPUs a par block's lines run on (the workers inherit them): all this process may use
+ * when the LRU batches can be drained around a block, else none (the lines stay on the run's
+ * CPU).
+ */
+static void kernel_par_cpus(const struct script *s)
+{
+	bool has_par = false;
+	cpu_set_t cpus;
+
+	nr_par_cpus = 0;
+	for (int i = 0; i < s->nr_ops; i++)
+		has_par |= s->ops[i].kind == OP_PAR;
+	if (!has_par || !kernel_drain_lru() || sched_getaffinity(0, sizeof(cpus), &cpus))
+		return;
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &cpus))
+			par_cpus[nr_par_cpus++] = c;
+}
+
 /* Root on Linux with the /proc files of a dump, and nothing of ours in the arena. */
 static int kernel_setup(struct kctx *k)
 {
@@ -1038,7 +1296,8 @@ static int kernel_setup(struct kctx *k)
 	k->buf = malloc(SCRIPT_PAGE);
 	k->regions = malloc(KPM_REGIONS * sizeof(*k->regions));
 	k->killed = calloc(k->s->nr_names + 1, sizeof(*k->killed));
-	if (!k->w || !k->procs || !k->pm || !k->buf || !k->regions || !k->killed) {
+	k->in_par = calloc(k->s->nr_names + 1, sizeof(*k->in_par));
+	if (!k->w || !k->procs || !k->pm || !k->buf || !k->regions || !k->killed || !k->in_par) {
 		fprintf(err, "anonvm: out of memory\n");
 		return -ENOMEM;
 	}
@@ -1051,6 +1310,7 @@ static int kernel_setup(struct kctx *k)
 		return -errno;
 	}
 	k->old_subreaper = subreaper;
+	kernel_par_cpus(k->s);
 	if (kernel_needs_swap(k->s) && swapfile_setup(err))
 		return -EIO;
 	if (script_memcg_pages(k->s) && kernel_memcg_setup(k, script_memcg_pages(k->s)))
@@ -1087,6 +1347,7 @@ static void kernel_teardown(struct kctx *k)
 	free(k->buf);
 	free(k->regions);
 	free(k->killed);
+	free(k->in_par);
 }
 
 int kernel_run(const struct script *s, const struct run_opts *opts)
@@ -1097,8 +1358,12 @@ int kernel_run(const struct script *s, const struct run_opts *opts)
 	int ret;
 
 	ret = kernel_setup(&k);
-	for (int i = 0; !ret && i < s->nr_ops; i++)
+	kernel_script = s;
+	for (int i = 0; !ret && i < s->nr_ops; i++) {
 		ret = kernel_op(&k, &s->ops[i]);
+		if (s->ops[i].kind == OP_PAR)
+			i += s->ops[i].nr_body;
+	}
 	kernel_teardown(&k);
 	fflush(opts->out);
 	return ret ? 2 : 0;

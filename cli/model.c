@@ -5,15 +5,33 @@
  *
  * One struct anonvm per run; procs[i] is the address space of script name i while it lives
  * (NULL before spawn/fork and after exit). With validate_each, the validator runs after
- * every command, and at the end every object must have been freed (no leak).
+ * every command (after a whole par block), and at the end every object must have been freed
+ * (no leak).
+ *
+ * Threads. Commands run on a struct model_thread: the main one, or one per line of a par
+ * block (real pthreads, each registered with anonvm_thread_register, released together by a
+ * start gate). A block's threads only read the model's state (procs, killed): what changes
+ * it (spawn, fork, exit, the OOM killer) cannot run in a block. Each thread writes its
+ * model-only lines to its own memory stream and stops at its first `!!`; once all have
+ * ended, their lines and `!!` lines are printed in line order.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "anonvm/anonvm.h"
 #include "canon.h"
 #include "cli.h"
+#include "par.h"
+
+/* One thread running commands: the script's main thread, or a line of a par block. */
+struct model_thread {
+	FILE *out;	     /* its model-only lines */
+	int sig;	     /* the last command was an access stopped by SIGSEGV or SIGBUS... */
+	unsigned long fault; /* ...at this page */
+	unsigned char page[ANONVM_PAGE_SIZE];
+};
 
 struct model {
 	const struct script *s;
@@ -21,7 +39,7 @@ struct model {
 	struct anonvm *vm;
 	struct anonvm_mm **procs;
 	bool *killed; /* by the OOM killer (or never made: forked by a killed process) */
-	unsigned char page[ANONVM_PAGE_SIZE];
+	struct model_thread main;
 };
 
 static int model_dump(struct model *m, int line)
@@ -114,8 +132,12 @@ static int model_oom_kill(struct model *m, const struct op *op)
 	return victim;
 }
 
-/* A user access of every page of the range, page by page, as SCRIPT.md defines it. */
-static int model_access(struct model *m, const struct op *op)
+/*
+ * A user access of every page of the range, page by page, as SCRIPT.md defines it; a signal
+ * that stops it is left in t. Out of memory, the OOM killer runs on the main thread; in a
+ * par block it would pull an address space from under the other threads: the run stops.
+ */
+static int model_access(struct model *m, struct model_thread *t, const struct op *op)
 {
 	struct anonvm_mm *mm = m->procs[op->proc];
 
@@ -124,16 +146,20 @@ static int model_access(struct model *m, const struct op *op)
 		int ret;
 
 		if (op->kind == OP_WRITE) {
-			memset(m->page, script_write_byte(op->value, i), sizeof(m->page));
-			ret = anonvm_write(mm, addr, m->page, sizeof(m->page), &fault);
+			memset(t->page, script_write_byte(op->value, i), sizeof(t->page));
+			ret = anonvm_write(mm, addr, t->page, sizeof(t->page), &fault);
 		} else {
-			ret = anonvm_read(mm, addr, m->page, 1, &fault);
+			ret = anonvm_read(mm, addr, t->page, 1, &fault);
 		}
 		if (ret == -EFAULT || ret == -EIO) {
-			canon_print_signal(m->o->out, op->line, m->s->names[op->proc],
-					   op_name(op->kind), ret == -EFAULT ? "SIGSEGV" : "SIGBUS",
-					   fault & ~(ANONVM_PAGE_SIZE - 1));
+			t->sig = ret == -EFAULT ? SIGSEGV : SIGBUS;
+			t->fault = fault & ~(ANONVM_PAGE_SIZE - 1);
 			return 0;
+		}
+		if (ret == -ENOMEM && t != &m->main) {
+			fprintf(m->o->err, "%s:%d: error: out of memory in a par block (the model "
+					   "has no OOM killer for threads)\n", m->s->path, op->line);
+			return 2;
 		}
 		if (ret == -ENOMEM) {
 			/* the kernel reclaims, then kills; the access goes on if its process lives */
@@ -166,7 +192,7 @@ static int model_dot(struct model *m, const char *path)
  * The referenced walk (folio_referenced) of each page of the range, as model-only lines:
  * what it found and what it cost in the machine's design.
  */
-static int model_referenced(struct model *m, const struct op *op)
+static int model_referenced(struct model *m, struct model_thread *t, const struct op *op)
 {
 	struct anonvm_mm *mm = m->procs[op->proc];
 
@@ -176,13 +202,13 @@ static int model_referenced(struct model *m, const struct op *op)
 		int ret = anonvm_page_referenced(mm, addr, &r);
 
 		if (ret == -ENOENT) {
-			fprintf(m->o->out, "# %s referenced %012lx none\n", m->s->names[op->proc],
+			fprintf(t->out, "# %s referenced %012lx none\n", m->s->names[op->proc],
 				addr);
 			continue;
 		}
 		if (ret)
 			return ret;
-		fprintf(m->o->out, "# %s referenced %012lx young=%d vmas=%lu ptes=%lu\n",
+		fprintf(t->out, "# %s referenced %012lx young=%d vmas=%lu ptes=%lu\n",
 			m->s->names[op->proc], addr, r.referenced, r.vmas_visited, r.ptes_probed);
 	}
 	return 0;
@@ -192,25 +218,31 @@ static int model_referenced(struct model *m, const struct op *op)
  * Migration of each page of the range (migrate_pages): the dump does not change (frames are
  * not printed); a model-only line says how many pages moved.
  */
-static int model_migrate(struct model *m, const struct op *op)
+static int model_migrate(struct model *m, struct model_thread *t, const struct op *op)
 {
 	unsigned long moved;
 	int ret = anonvm_migrate(m->procs[op->proc], op->addr, op->pages * ANONVM_PAGE_SIZE,
 				 &moved);
 
 	if (!ret)
-		fprintf(m->o->out, "# %s migrate %012lx %lu: %lu moved\n", m->s->names[op->proc],
+		fprintf(t->out, "# %s migrate %012lx %lu: %lu moved\n", m->s->names[op->proc],
 			op->addr, op->pages, moved);
 	return ret;
 }
 
-/* Runs one op: 0, a negative errno for the `!!` line, or 1 / 2 to stop with that status. */
-static int model_step(struct model *m, const struct op *op)
+static int model_par(struct model *m, const struct op *par);
+
+/*
+ * Runs one op on thread t: 0, a negative errno for the `!!` line, or 1 / 2 to stop with that
+ * status. A signal that stopped an access is left in t.
+ */
+static int model_step(struct model *m, struct model_thread *t, const struct op *op)
 {
 	struct anonvm_mm *mm = op->proc >= 0 ? m->procs[op->proc] : NULL;
 	unsigned long len = op->pages * ANONVM_PAGE_SIZE, addr;
 	int flags = 0, ret;
 
+	t->sig = 0;
 	if (op->proc >= 0 && op->kind != OP_SPAWN && m->killed[op->proc]) {
 		if (op->kind == OP_FORK)
 			m->killed[op->child] = true; /* no such process, ever */
@@ -248,7 +280,7 @@ static int model_step(struct model *m, const struct op *op)
 		return anonvm_madvise(mm, op->addr, len, op->advice);
 	case OP_WRITE:
 	case OP_READ:
-		return model_access(m, op);
+		return model_access(m, t, op);
 	case OP_FORK:
 		ret = anonvm_fork(mm, &m->procs[op->child]);
 		if (!ret)
@@ -268,15 +300,133 @@ static int model_step(struct model *m, const struct op *op)
 	case OP_DOT:
 		return model_dot(m, op->path);
 	case OP_REFERENCED:
-		return model_referenced(m, op);
+		return model_referenced(m, t, op);
 	case OP_MIGRATE:
-		return model_migrate(m, op);
+		return model_migrate(m, t, op);
 	case OP_MEMCG:
 		return 0; /* applied to the machine before the first command */
+	case OP_PAR:
+		return model_par(m, op);
 	case OP_NR:
 		break;
 	}
 	return -EINVAL;
+}
+
+/* What model_step's ret means for op on t: the `!!` line it prints, or the status to stop. */
+static int model_result(struct model *m, const struct op *op, int ret,
+			const struct model_thread *t)
+{
+	const struct script *s = m->s;
+	FILE *err = m->o->err;
+
+	if (ret == 1 || ret == 2)
+		return ret;
+	if (ret == -ENOSYS) {
+		fprintf(err, "%s:%d: error: %s%s%s is not modelled yet\n", s->path, op->line,
+			op_name(op->kind), op->kind == OP_MADVISE ? " " : "",
+			op->kind == OP_MADVISE ? advice_word(op->advice) : "");
+		return 2;
+	}
+	if (ret && (op->kind == OP_DUMP || op->kind == OP_DOT || op->kind == OP_SPAWN)) {
+		fprintf(err, "%s:%d: error: %s failed: %s\n", s->path, op->line, op_name(op->kind),
+			strerror(-ret));
+		return 2;
+	}
+	if (ret)
+		canon_print_error(m->o->out, op->line, s->names[op->proc], op_name(op->kind), -ret);
+	else if (t->sig)
+		canon_print_signal(m->o->out, op->line, s->names[op->proc], op_name(op->kind),
+				   t->sig == SIGBUS ? "SIGBUS" : "SIGSEGV", t->fault);
+	return 0;
+}
+
+/* One line of a par block: its thread, its commands, what stopped it. */
+struct par_line {
+	struct model *m;
+	struct par_gate *gate;
+	const struct op *ops;
+	int nr_ops;
+	unsigned long repeat;
+	pthread_t tid;
+	struct model_thread t; /* t.out: a memory stream into text */
+	char *text;
+	size_t len;
+	const struct op *stopped; /* the command that gave a `!!` line or a status */
+	int ret;		  /* its model_step result */
+};
+
+static void *model_par_thread(void *arg)
+{
+	struct par_line *l = arg;
+
+	anonvm_thread_register();
+	if (par_gate_pass(l->gate)) {
+		for (unsigned long r = 0; r < l->repeat && !l->stopped; r++) {
+			for (int i = 0; i < l->nr_ops && !l->stopped; i++) {
+				l->ret = model_step(l->m, &l->t, &l->ops[i]);
+				if (l->ret || l->t.sig)
+					l->stopped = &l->ops[i];
+			}
+		}
+	}
+	anonvm_thread_unregister();
+	return NULL;
+}
+
+/*
+ * A par block: one thread per line, all started together, each running its commands
+ * par->repeat times; then, in line order, each line's model-only lines and its `!!` line.
+ * The status to stop with, or 0.
+ */
+static int model_par(struct model *m, const struct op *par)
+{
+	int first = (int)(par - m->s->ops), nr = 0, status = 0;
+	struct par_line *lines = calloc(PAR_MAX_THREADS, sizeof(*lines));
+	bool made = true;
+	struct par_gate gate;
+
+	if (!lines) {
+		fprintf(m->o->err, "%s:%d: error: par: out of memory\n", m->s->path, par->line);
+		return 2;
+	}
+	par_gate_init(&gate);
+	for (int i = first + 1, n; made && (n = par_thread_len(m->s, first, i)); i += n) {
+		struct par_line *l = &lines[nr];
+
+		*l = (struct par_line){ .m = m, .gate = &gate, .ops = &m->s->ops[i], .nr_ops = n,
+					.repeat = par->repeat };
+		l->t.out = open_memstream(&l->text, &l->len);
+		made = l->t.out && !pthread_create(&l->tid, NULL, model_par_thread, l);
+		if (made) {
+			nr++;
+		} else if (l->t.out) {
+			fclose(l->t.out);
+			free(l->text);
+		}
+	}
+	par_gate_wait_for(&gate, nr);
+	par_gate_open(&gate, made);
+	for (int i = 0; i < nr; i++) {
+		struct par_line *l = &lines[i];
+
+		pthread_join(l->tid, NULL);
+		fclose(l->t.out);
+		if (made && !status) {
+			fputs(l->text, m->o->out);
+			if (l->stopped)
+				status = model_result(m, l->stopped, l->ret, &l->t);
+		}
+		free(l->text);
+	}
+	par_gate_destroy(&gate);
+	free(lines);
+	if (!made) {
+		fprintf(m->o->err, "%s:%d: error: par: cannot start its threads\n", m->s->path,
+			par->line);
+		status = 2;
+	}
+	return status;
 }
 
 /* Every object freed once every process has exited and the machine is gone. */
@@ -300,7 +450,7 @@ static int check_no_leak(const struct run_opts *o, const char *path)
 int model_run(const struct script *s, const struct run_opts *o)
 {
 	struct anonvm_config cfg;
-	struct model m = { .s = s, .o = o };
+	struct model m = { .s = s, .o = o, .main.out = o->out };
 	int status = 0, ret;
 
 	anonvm_config_machine(&cfg); /* RAM, mmap_min_addr, privilege: the kernel executor's */
@@ -328,21 +478,10 @@ int model_run(const struct script *s, const struct run_opts *o)
 	for (int i = 0; i < s->nr_ops && !status; i++) {
 		const struct op *op = &s->ops[i];
 
-		ret = model_step(&m, op);
-		if (ret == 1 || ret == 2) {
-			status = ret;
-		} else if (ret == -ENOSYS) {
-			fprintf(o->err, "%s:%d: error: %s%s%s is not modelled yet\n", s->path, op->line,
-				op_name(op->kind), op->kind == OP_MADVISE ? " " : "",
-				op->kind == OP_MADVISE ? advice_word(op->advice) : "");
-			status = 2;
-		} else if (ret && (op->kind == OP_DUMP || op->kind == OP_DOT || op->kind == OP_SPAWN)) {
-			fprintf(o->err, "%s:%d: error: %s failed: %s\n", s->path, op->line,
-				op_name(op->kind), strerror(-ret));
-			status = 2;
-		} else if (ret) {
-			canon_print_error(o->out, op->line, s->names[op->proc], op_name(op->kind), -ret);
-		}
+		ret = model_step(&m, &m.main, op);
+		status = model_result(&m, op, ret, &m.main);
+		if (op->kind == OP_PAR)
+			i += op->nr_body;
 		/*
 		 * With an injected failure armed, the commands before it fires run exactly as in
 		 * the sweep's clean run, which validated them: check from the failure on.

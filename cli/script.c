@@ -14,8 +14,16 @@
  * byte is an error (with its line). Names are found through a hash table (struct name_table),
  * so parsing is linear in the length of the script whatever the number of processes.
  *
+ * A par block (`par [N]` ... `end`) holds thread lines: commands of one process, joined by
+ * ';' when there are several, and only those a thread may run (mmap, munmap, mprotect,
+ * mremap, madvise, write, read, referenced, migrate: nothing that creates or ends a
+ * process, nor anything global). Blocks do not nest, hold 1 to PAR_MAX_THREADS lines, and
+ * cannot be used with memcg (which process the OOM killer picks would depend on timing).
+ *
  * Invariants of a parsed script: 0 <= op->proc < nr_names for process commands; every range
- * [addr, addr + pages * 4096) lies in [ARENA_START, ARENA_END]; names[] are distinct.
+ * [addr, addr + pages * 4096) lies in [ARENA_START, ARENA_END]; names[] are distinct; an
+ * OP_PAR op is followed by nr_body >= 1 ops of the kinds above, thread numbers 0, 1, ...
+ * in order.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -54,7 +62,7 @@ static const char *const op_names[OP_NR] = {
 	[OP_EXIT] = "exit",     [OP_DUMP] = "dump",       [OP_CHECK] = "check",
 	[OP_STATS] = "stats",   [OP_DOT] = "dot",        [OP_REFERENCED] = "referenced",
 	[OP_MIGRATE] = "migrate",
-	[OP_MEMCG] = "memcg",
+	[OP_MEMCG] = "memcg",	[OP_PAR] = "par",
 };
 
 const char *op_name(enum op_kind kind)
@@ -81,6 +89,9 @@ struct parser {
 	struct name_table names;
 	char *words[MAX_WORDS];
 	int nr_words;
+	int par;	 /* the open par block's OP_PAR op, -1 outside one */
+	int par_line;	 /* its line */
+	int par_threads; /* its lines so far */
 	char quoted[4][4 * QUOTE_MAX + 8]; /* q()'s results, used in turn */
 	int next_quoted;
 };
@@ -483,13 +494,9 @@ static int parse_command(struct parser *p, struct op *op)
 	return parse_proc_command(p, op);
 }
 
-/* Split line in place into words; a '#' starts a comment. */
+/* Split line (its comment already cut) in place into words. */
 static int split_words(struct parser *p, char *line)
 {
-	char *hash = strchr(line, '#');
-
-	if (hash)
-		*hash = '\0';
 	p->nr_words = 0;
 	for (char *tok = strtok(line, " \t\r\v\f"); tok; tok = strtok(NULL, " \t\r\v\f")) {
 		if (p->nr_words == MAX_WORDS)
@@ -499,43 +506,157 @@ static int split_words(struct parser *p, char *line)
 	return 0;
 }
 
+/* Appends op to the script (taking its path). */
+static int add_op(struct parser *p, struct op *op)
+{
+	struct script *s = p->s;
+
+	if (s->nr_ops == p->cap_ops) {
+		int cap = p->cap_ops ? 2 * p->cap_ops : 64;
+		struct op *ops = realloc(s->ops, cap * sizeof(*ops));
+
+		if (!ops) {
+			free(op->path);
+			return perr(p, "out of memory");
+		}
+		s->ops = ops;
+		p->cap_ops = cap;
+	}
+	s->ops[s->nr_ops++] = *op;
+	return 0;
+}
+
+/* `par [N]`: opens a block. */
+static int parse_par(struct parser *p)
+{
+	struct op op = { .kind = OP_PAR, .line = p->line, .proc = -1, .repeat = 1 };
+	int ret;
+
+	if ((ret = want_words(p, 1, 2, "par [N]")))
+		return ret;
+	if (p->nr_words == 2) {
+		if ((ret = parse_number(p, p->words[1], "par count", &op.repeat)))
+			return ret;
+		if (!op.repeat || op.repeat > PAR_MAX_REPEAT)
+			return perr(p, "par %s: want 1 to %lu", q(p, p->words[1]), PAR_MAX_REPEAT);
+	}
+	if (script_memcg_pages(p->s))
+		return perr(p, "par cannot be used with memcg (which process the OOM killer picks "
+			       "would depend on timing)");
+	p->par = p->s->nr_ops;
+	p->par_line = p->line;
+	p->par_threads = 0;
+	return add_op(p, &op);
+}
+
+/* `end`: closes the open block. */
+static int parse_end(struct parser *p)
+{
+	int ret = want_words(p, 1, 1, "end");
+
+	if (ret)
+		return ret;
+	if (!p->par_threads)
+		return perr(p, "empty par block");
+	p->s->ops[p->par].nr_body = p->s->nr_ops - p->par - 1;
+	p->par = -1;
+	return 0;
+}
+
+/* The command word of a command that cannot run in a par block, or NULL. */
+static const char *par_refused_word(struct parser *p)
+{
+	static const char *const global[] = { "spawn", "dump", "check", "stats",
+					      "dot",   "memcg", "end" };
+
+	for (size_t i = 0; i < sizeof(global) / sizeof(global[0]); i++)
+		if (!strcmp(p->words[0], global[i]))
+			return global[i];
+	if (p->nr_words > 1 && (!strcmp(p->words[1], "fork") || !strcmp(p->words[1], "exit")))
+		return p->words[1];
+	return NULL;
+}
+
+/*
+ * A line inside a par block: `end`, or one thread: commands of one process joined by ';'.
+ * The comment is already cut.
+ */
+static int parse_par_line(struct parser *p, char *line)
+{
+	int nr = 0, proc = -1, ret;
+
+	for (char *seg = line, *next; seg; seg = next, nr++) {
+		struct op op = { .line = p->line, .thread = p->par_threads };
+		const char *refused;
+
+		next = strchr(seg, ';');
+		if (next)
+			*next++ = '\0';
+		if ((ret = split_words(p, seg)))
+			return ret;
+		if (!p->nr_words && !nr && !next)
+			return 0; /* blank */
+		if (!p->nr_words)
+			return perr(p, "empty command before or after ';'");
+		if (!nr && !next && !strcmp(p->words[0], "end"))
+			return parse_end(p);
+		if (!strcmp(p->words[0], "par"))
+			return perr(p, "par blocks do not nest");
+		refused = par_refused_word(p);
+		if (refused)
+			return perr(p, "'%s' cannot be in a par block (its lines are threads running "
+				       "mmap, munmap, mprotect, mremap, madvise, write, read, referenced "
+				       "or migrate commands of one process)", q(p, refused));
+		if (!nr && p->par_threads == PAR_MAX_THREADS)
+			return perr(p, "more than %d lines in a par block", PAR_MAX_THREADS);
+		if ((ret = parse_proc_command(p, &op)))
+			return ret;
+		if (nr && op.proc != proc)
+			return perr(p, "one par line is one thread of one process: '%s' after '%s'",
+				    q(p, p->s->names[op.proc]), q(p, p->s->names[proc]));
+		proc = op.proc;
+		if ((ret = add_op(p, &op)))
+			return ret;
+	}
+	p->par_threads++;
+	return 0;
+}
+
 /* One line (NUL-terminated in place, len bytes before the terminator): parsed into s. */
 static int parse_line(struct parser *p, char *line, size_t len)
 {
-	struct script *s = p->s;
 	struct op op = { 0 };
 	const char *nul = memchr(line, '\0', len);
+	char *hash = strchr(line, '#');
 	int ret;
 
 	if (nul)
 		return perr(p, "NUL byte in column %zu (not a text file)", (size_t)(nul - line) + 1);
 	if (len > SCRIPT_MAX_LINE)
 		return perr(p, "line longer than %d bytes", SCRIPT_MAX_LINE);
+	if (hash)
+		*hash = '\0';
+	if (p->par >= 0)
+		return parse_par_line(p, line);
+	if (strchr(line, ';'))
+		return perr(p, "';' joins the commands of one thread, in a par block only");
 	if ((ret = split_words(p, line)) || !p->nr_words)
 		return ret;
+	if (!strcmp(p->words[0], "par"))
+		return parse_par(p);
+	if (!strcmp(p->words[0], "end"))
+		return perr(p, "'end' without 'par'");
 	op.line = p->line;
 	if ((ret = parse_command(p, &op))) {
 		free(op.path);
 		return ret;
 	}
-	if (s->nr_ops == p->cap_ops) {
-		int cap = p->cap_ops ? 2 * p->cap_ops : 64;
-		struct op *ops = realloc(s->ops, cap * sizeof(*ops));
-
-		if (!ops) {
-			free(op.path);
-			return perr(p, "out of memory");
-		}
-		s->ops = ops;
-		p->cap_ops = cap;
-	}
-	s->ops[s->nr_ops++] = op;
-	return 0;
+	return add_op(p, &op);
 }
 
 int script_parse_buf(const char *path, const char *buf, size_t len, struct script *s, FILE *err)
 {
-	struct parser p = { .path = path, .err = err, .s = s };
+	struct parser p = { .path = path, .err = err, .s = s, .par = -1 };
 	char *copy, *line, *end;
 	int ret = 0;
 
@@ -563,6 +684,10 @@ int script_parse_buf(const char *path, const char *buf, size_t len, struct scrip
 		*end = '\0';
 		p.line++;
 		ret = parse_line(&p, line, end - line);
+	}
+	if (!ret && p.par >= 0) {
+		p.line = p.par_line;
+		ret = perr(&p, "par without 'end'");
 	}
 	free(copy);
 	free(p.alive);
@@ -688,71 +813,99 @@ static void print_prot(FILE *out, int prot)
 	fprintf(out, " %c%c%c", prot & 1 ? 'r' : '-', prot & 2 ? 'w' : '-', prot & 4 ? 'x' : '-');
 }
 
+/* One command, without its newline. */
+static void print_op(const struct script *s, const struct op *op, FILE *out)
+{
+	switch (op->kind) {
+	case OP_SPAWN:
+		fprintf(out, "spawn %s", s->names[op->child]);
+		return;
+	case OP_DUMP:
+	case OP_CHECK:
+	case OP_STATS:
+		fputs(op_name(op->kind), out);
+		return;
+	case OP_DOT:
+		fprintf(out, "dot %s", op->path);
+		return;
+	case OP_MEMCG:
+		fprintf(out, "memcg %lu", op->pages);
+		return;
+	case OP_PAR:
+		fprintf(out, "par %lu", op->repeat);
+		return;
+	default:
+		break;
+	}
+	fprintf(out, "%s %s", s->names[op->proc], op_name(op->kind));
+	switch (op->kind) {
+	case OP_MMAP:
+		fprintf(out, " 0x%lx %lu", op->addr, op->pages);
+		print_prot(out, op->prot);
+		if (op->flags & OPF_SHARED)
+			fputs(" shared", out);
+		if (op->flags & OPF_POPULATE)
+			fputs(" populate", out);
+		if (op->flags & OPF_NORESERVE)
+			fputs(" noreserve", out);
+		break;
+	case OP_MUNMAP:
+	case OP_READ:
+	case OP_REFERENCED:
+	case OP_MIGRATE:
+		fprintf(out, " 0x%lx %lu", op->addr, op->pages);
+		break;
+	case OP_WRITE:
+		fprintf(out, " 0x%lx %lu %u", op->addr, op->pages, op->value);
+		break;
+	case OP_MPROTECT:
+		fprintf(out, " 0x%lx %lu", op->addr, op->pages);
+		print_prot(out, op->prot);
+		break;
+	case OP_MREMAP:
+		fprintf(out, " 0x%lx %lu %lu", op->addr, op->pages, op->new_pages);
+		if (op->flags & OPF_NEWADDR)
+			fprintf(out, " 0x%lx", op->new_addr);
+		if (op->flags & OPF_DONTUNMAP)
+			fputs(" dontunmap", out);
+		break;
+	case OP_MADVISE:
+		fprintf(out, " 0x%lx %lu %s", op->addr, op->pages, advice_word(op->advice));
+		break;
+	case OP_FORK:
+		fprintf(out, " %s", s->names[op->child]);
+		break;
+	default:
+		break;
+	}
+}
+
+int par_thread_len(const struct script *s, int par, int first)
+{
+	int end = par + 1 + s->ops[par].nr_body, n = 0;
+
+	while (first + n < end && s->ops[first + n].thread == s->ops[first].thread)
+		n++;
+	return n;
+}
+
 void script_print(const struct script *s, FILE *out)
 {
 	for (int i = 0; i < s->nr_ops; i++) {
-		const struct op *op = &s->ops[i];
-
-		switch (op->kind) {
-		case OP_SPAWN:
-			fprintf(out, "spawn %s\n", s->names[op->child]);
-			continue;
-		case OP_DUMP:
-		case OP_CHECK:
-		case OP_STATS:
-			fprintf(out, "%s\n", op_name(op->kind));
-			continue;
-		case OP_DOT:
-			fprintf(out, "dot %s\n", op->path);
-			continue;
-		case OP_MEMCG:
-			fprintf(out, "memcg %lu\n", op->pages);
-			continue;
-		default:
-			break;
-		}
-		fprintf(out, "%s %s", s->names[op->proc], op_name(op->kind));
-		switch (op->kind) {
-		case OP_MMAP:
-			fprintf(out, " 0x%lx %lu", op->addr, op->pages);
-			print_prot(out, op->prot);
-			if (op->flags & OPF_SHARED)
-				fputs(" shared", out);
-			if (op->flags & OPF_POPULATE)
-				fputs(" populate", out);
-			if (op->flags & OPF_NORESERVE)
-				fputs(" noreserve", out);
-			break;
-		case OP_MUNMAP:
-		case OP_READ:
-		case OP_REFERENCED:
-		case OP_MIGRATE:
-			fprintf(out, " 0x%lx %lu", op->addr, op->pages);
-			break;
-		case OP_WRITE:
-			fprintf(out, " 0x%lx %lu %u", op->addr, op->pages, op->value);
-			break;
-		case OP_MPROTECT:
-			fprintf(out, " 0x%lx %lu", op->addr, op->pages);
-			print_prot(out, op->prot);
-			break;
-		case OP_MREMAP:
-			fprintf(out, " 0x%lx %lu %lu", op->addr, op->pages, op->new_pages);
-			if (op->flags & OPF_NEWADDR)
-				fprintf(out, " 0x%lx", op->new_addr);
-			if (op->flags & OPF_DONTUNMAP)
-				fputs(" dontunmap", out);
-			break;
-		case OP_MADVISE:
-			fprintf(out, " 0x%lx %lu %s", op->addr, op->pages, advice_word(op->advice));
-			break;
-		case OP_FORK:
-			fprintf(out, " %s", s->names[op->child]);
-			break;
-		default:
-			break;
-		}
+		print_op(s, &s->ops[i], out);
 		fputc('\n', out);
+		if (s->ops[i].kind != OP_PAR)
+			continue;
+		/* the block: one line per thread, its commands joined by " ; " */
+		for (int t = i + 1, n; (n = par_thread_len(s, i, t)); t += n) {
+			for (int j = t; j < t + n; j++) {
+				fputs(j > t ? " ; " : "", out);
+				print_op(s, &s->ops[j], out);
+			}
+			fputc('\n', out);
+		}
+		fputs("end\n", out);
+		i += s->ops[i].nr_body;
 	}
 }
 

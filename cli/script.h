@@ -6,6 +6,11 @@
  * script->names, given in order of creation (spawn or fork). The parser checks everything
  * that can be known before running: syntax, numbers, alignment, the arena, PROT, that a
  * process exists and is alive where it is used, and that no name is used twice.
+ *
+ * A par block (docs/SCRIPT-EXTENSIONS.md) is one OP_PAR op followed by its nr_body ops: the
+ * commands of its lines in order, each line one thread (op->thread, 0-based, the ops of one
+ * thread consecutive). Executors run the block at the OP_PAR op and go on after its body;
+ * anything that only looks at each op (script_needs_pages) sees the body's ops as usual.
  */
 #ifndef ANONVM_SCRIPT_H
 #define ANONVM_SCRIPT_H
@@ -18,6 +23,8 @@
 #define SCRIPT_PAGE 4096UL
 #define SCRIPT_MAX_BYTES (64 << 20) /* the largest script file */
 #define SCRIPT_MAX_LINE 4096	    /* the longest line, in bytes */
+#define PAR_MAX_THREADS 64	    /* lines of a par block */
+#define PAR_MAX_REPEAT 1000000UL    /* par N */
 
 enum op_kind {
 	OP_SPAWN,
@@ -37,6 +44,7 @@ enum op_kind {
 	OP_REFERENCED, /* model only: P referenced ADDR N, the rmap walk of each page */
 	OP_MIGRATE,    /* model only: P migrate ADDR N, each page to a new frame */
 	OP_MEMCG, /* memcg N: before any process; the machine's memory cgroup limit */
+	OP_PAR,	  /* par [N] ... end: the block's lines at the same time, one thread each */
 	OP_NR
 };
 
@@ -72,6 +80,9 @@ struct op {
 	int advice;          /* madvise */
 	unsigned int value;  /* write V */
 	char *path;          /* dot FILE */
+	int nr_body;         /* par: the ops of its block, right after it */
+	int thread;          /* an op of a par block: its line's index in the block */
+	unsigned long repeat; /* par N: times each line runs */
 };
 
 
@@ -101,6 +112,12 @@ const char *op_name(enum op_kind kind);
 unsigned long script_memcg_pages(const struct script *s);
 /* True when some op needs pages modelled (write, read, populate). */
 bool script_needs_pages(const struct script *s);
+/*
+ * The thread of the par block s->ops[par] whose first op is s->ops[first]: its number of
+ * ops, 0 when first is past the block. for (i = par + 1; (n = par_thread_len(s, par, i));
+ * i += n) visits the threads in line order.
+ */
+int par_thread_len(const struct script *s, int par, int first);
 /* Writes the script back in .avs form (used by fuzz to save a case). */
 void script_print(const struct script *s, FILE *out);
 

@@ -212,4 +212,14 @@ void lock_release(struct lockdep_map *map)
 		map->name);
 }
 
+bool lock_is_held(const struct lockdep_map *map)
+{
+	unsigned int top = depth < MAX_HELD ? depth : MAX_HELD;
+
+	for (unsigned int i = 0; i < top; i++)
+		if (held[i].map == map)
+			return true;
+	return depth > MAX_HELD; /* beyond the record: cannot tell */
+}
+
 #endif

@@ -56,6 +56,8 @@ static inline void lockdep_init_map(struct lockdep_map *map, const char *name,
 /* The lock of map is being taken (trylock: it was taken by a trylock) / was released. */
 void lock_acquire(struct lockdep_map *map, unsigned int subclass, bool trylock);
 void lock_release(struct lockdep_map *map);
+/* Whether the calling thread holds the lock of map (for assertions). */
+bool lock_is_held(const struct lockdep_map *map);
 #else
 static inline void lock_acquire(struct lockdep_map *map, unsigned int subclass, bool trylock)
 {
@@ -63,6 +65,11 @@ static inline void lock_acquire(struct lockdep_map *map, unsigned int subclass, 
 
 static inline void lock_release(struct lockdep_map *map)
 {
+}
+
+static inline bool lock_is_held(const struct lockdep_map *map)
+{
+	return true; /* no held stacks to ask: assertions pass */
 }
 #endif
 

@@ -18,13 +18,15 @@
  *   migration runs); mm->rss_shmem == PTEs mapping shmem pages; mm->nr_swapents == swap
  *   PTEs of mm, each holding one reference of its slot.
  *
- * Locks: the PTE lock is the page-table lock of pgtable.c. Faults run under the VMA read
- * lock (FAULT_FLAG_VMA_LOCK) or mmap_lock; nothing is allocated under a page-table lock: a
- * fault reads the PTE, drops the lock, allocates (a table with __pte_alloc, a folio with
- * folio_alloc, which may reclaim), retakes the lock and installs only if the PTE is
- * unchanged; fork preallocates and retries. Order: folio lock > anon_vma root rwsem > PTE
- * lock > shmem_file lock, swap lock, LRU lock, ram lock; under the PTE lock the folio lock is
- * only try-locked (wp_can_reuse_anon_folio, zap's free_swap_cache).
+ * Locks: the PTE lock is the split page-table lock of the PTE's table (pgtable.h). Faults
+ * run under the VMA read lock (FAULT_FLAG_VMA_LOCK) or mmap_lock; nothing is allocated under
+ * a page-table lock: a fault reads the PTE, drops the lock, allocates (a table with
+ * __pte_alloc, a folio with folio_alloc, which may reclaim), retakes the lock and installs
+ * only if the PTE is unchanged; fork preallocates and retries. Two PTE locks at once: fork
+ * (the child's table, then the parent's, nested) and mremap (old, then new, nested). Order:
+ * folio lock > anon_vma root rwsem > page_table_lock > PTE lock > shmem_file lock, swap
+ * lock, LRU lock, ram lock; under the PTE lock the folio lock is only try-locked
+ * (wp_can_reuse_anon_folio, zap's free_swap_cache).
  */
 #include <errno.h>
 #include <string.h>
@@ -654,9 +656,7 @@ int madvise_cold_or_pageout(struct vm_area_struct *vma, unsigned long start, uns
 	int ret;
 
 	INIT_LIST_HEAD(&w.folio_list);
-	spin_lock(&mm->page_table_lock);
 	ret = walk_ptes(mm, start, end, cold_pte, &w);
-	spin_unlock(&mm->page_table_lock);
 	/* no page-table lock held: reclaim takes them */
 	if (pageout)
 		reclaim_pages(mm->vm, &w.folio_list);
@@ -705,10 +705,8 @@ void zap_vma_range(struct vm_area_struct *vma, unsigned long start, unsigned lon
 	struct mm_struct *mm = vma->vm_mm;
 
 	VM_BUG_ON(start < vma->vm_start || end > vma->vm_end || start > end);
-	spin_lock(&mm->page_table_lock);
 	walk_ptes(mm, start, end, zap_pte, vma);
 	free_empty_pgtables(mm, start, end);
-	spin_unlock(&mm->page_table_lock);
 }
 
 /* The end of the PTE table (2 MiB of addresses) that holds addr, clipped to end. */
@@ -729,14 +727,14 @@ unsigned long next_pte_addr(struct mm_struct *mm, unsigned long start, unsigned 
 {
 	unsigned long addr = end;
 
-	spin_lock(&mm->page_table_lock);
 	walk_ptes(mm, start, end, found_pte, &addr);
-	spin_unlock(&mm->page_table_lock);
 	return addr;
 }
 
 struct copy_pte_state {
 	struct vm_area_struct *dst_vma, *src_vma;
+	pte_t *dst_ptep;        /* the child's slot of dst_addr, in its locked table */
+	unsigned long dst_addr;
 	struct folio *prealloc; /* a frame for an eager copy, allocated with no lock held */
 	unsigned long addr;     /* -EAGAIN: the PTE that needs prealloc */
 	unsigned long copied;
@@ -796,10 +794,10 @@ static int copy_pte(pte_t *src_ptep, unsigned long addr, void *arg)
 	struct copy_pte_state *s = arg;
 	struct mm_struct *src_mm = s->src_vma->vm_mm, *dst_mm = s->dst_vma->vm_mm;
 	struct ram *ram = vma_ram(s->src_vma);
-	pte_t pte = *src_ptep, *dst_ptep = pte_offset(dst_mm, addr);
+	pte_t pte = *src_ptep, *dst_ptep = s->dst_ptep + ((addr - s->dst_addr) >> PAGE_SHIFT);
 	struct folio *folio;
 
-	VM_BUG_ON(!dst_ptep || !pte_none(*dst_ptep));
+	VM_BUG_ON(!pte_none(*dst_ptep));
 	s->copied++;
 	if (!pte_present(pte)) {
 		copy_nonpresent_pte(s, src_ptep, dst_ptep, addr);
@@ -833,9 +831,10 @@ static int copy_pte(pte_t *src_ptep, unsigned long addr, void *arg)
 
 /*
  * copy_page_range, one PTE table (2 MiB) at a time, as copy_pte_range does: the child's table
- * is allocated first with no lock held, then both tables are locked and copied; a page that
- * must be copied eagerly stops the copy (-EAGAIN), a frame is allocated with no lock held,
- * and the copy resumes at that page.
+ * is allocated with no lock held and locked, then the parent's is locked (nested: the same
+ * lock class) and copied; a page that must be copied eagerly stops the copy (-EAGAIN), a
+ * frame is allocated with no lock held, and the copy resumes at that page. The parent's
+ * tables cannot go away meanwhile: fork holds its mmap_lock for write.
  */
 int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma)
 {
@@ -850,20 +849,33 @@ int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_v
 		return 0;
 	VM_BUG_ON((dst_vma->vm_flags & VM_WIPEONFORK) || src_mm == dst_mm);
 	VM_BUG_ON(dst_vma->vm_start != src_vma->vm_start || dst_vma->vm_end != src_vma->vm_end);
+	mmap_assert_write_locked(src_mm);
 	while (!ret && (addr = next_pte_addr(src_mm, addr, end)) < end) {
 		next = pmd_addr_end(addr, end);
-		ret = __pte_alloc(dst_mm, addr);
-		while (!ret) {
-			spin_lock(&dst_mm->page_table_lock);
-			spin_lock_nested(&src_mm->page_table_lock, SINGLE_DEPTH_NESTING);
-			ret = walk_ptes(src_mm, addr, next, copy_pte, &s);
-			spin_unlock(&src_mm->page_table_lock);
-			spin_unlock(&dst_mm->page_table_lock);
+		for (;;) {
+			spinlock_t *dst_ptl, *src_ptl;
+			pte_t *src_ptep;
+
+			s.dst_ptep = pte_alloc_map_lock(dst_mm, addr, &dst_ptl);
+			if (!s.dst_ptep) {
+				ret = -ENOMEM;
+				break;
+			}
+			s.dst_addr = addr;
+			src_ptep = pte_offset_map_nolock(src_mm, addr, &src_ptl);
+			VM_BUG_ON(!src_ptep);
+			spin_lock_nested(src_ptl, SINGLE_DEPTH_NESTING);
+			ret = walk_pte_range(src_ptep, addr, next, copy_pte, &s);
+			spin_unlock(src_ptl);
+			pte_unmap_unlock(s.dst_ptep, dst_ptl);
 			if (ret != -EAGAIN)
 				break;
 			addr = s.addr;
 			s.prealloc = folio_alloc(ram); /* may reclaim: no lock held */
-			ret = s.prealloc ? 0 : -ENOMEM;
+			if (!s.prealloc) {
+				ret = -ENOMEM;
+				break;
+			}
 		}
 		addr = next;
 	}
@@ -875,18 +887,19 @@ int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_v
 
 struct move_pte_state {
 	struct mm_struct *mm;
-	unsigned long old_addr, new_addr; /* the delta of the move */
+	unsigned long old_addr, new_addr; /* the chunk moved: its first address, and where to */
+	pte_t *new_ptep;                  /* the slot of new_addr, in its locked table */
 };
 
 static int move_pte(pte_t *ptep, unsigned long addr, void *arg)
 {
 	struct move_pte_state *s = arg;
-	unsigned long new_addr = addr - s->old_addr + s->new_addr;
-	pte_t *new_ptep = pte_offset(s->mm, new_addr);
+	unsigned long delta = addr - s->old_addr;
+	pte_t *new_ptep = s->new_ptep + (delta >> PAGE_SHIFT);
 
-	VM_BUG_ON(!new_ptep || !pte_none(*new_ptep));
+	VM_BUG_ON(!pte_none(*new_ptep));
 	/* present, swap and migration PTEs alike move as they are */
-	set_pte_at(s->mm, new_addr, new_ptep, ptep_get_and_clear(s->mm, addr, ptep));
+	set_pte_at(s->mm, s->new_addr + delta, new_ptep, ptep_get_and_clear(s->mm, addr, ptep));
 	return 0;
 }
 
@@ -912,13 +925,48 @@ static int move_pte_alloc(struct mm_struct *mm, unsigned long old_addr, unsigned
 	return 0;
 }
 
+/*
+ * move_ptes: every PTE of [old_addr, old_addr + len) to the same offset from new_addr, a
+ * chunk at a time that lies in one old and one new PTE table: the old table's ptl, then the
+ * new one's (nested) if it is another table. The tables exist (move_pte_alloc) and stay:
+ * mremap holds mmap_lock for write, so no zap runs.
+ */
+static void move_ptes(struct mm_struct *mm, unsigned long old_addr, unsigned long new_addr,
+		      unsigned long len)
+{
+	unsigned long addr = old_addr, end = old_addr + len, next;
+	struct move_pte_state s = { .mm = mm };
+
+	mmap_assert_write_locked(mm);
+	for (; (addr = next_pte_addr(mm, addr, end)) < end; addr = next) {
+		unsigned long dst = addr - old_addr + new_addr;
+		spinlock_t *old_ptl, *new_ptl;
+		pte_t *old_ptep;
+
+		next = pmd_addr_end(addr, end);
+		if (pmd_addr_end(dst, new_addr + len) - dst < next - addr)
+			next = addr + (pmd_addr_end(dst, new_addr + len) - dst);
+		old_ptep = pte_offset_map_nolock(mm, addr, &old_ptl);
+		s.new_ptep = pte_offset_map_nolock(mm, dst, &new_ptl);
+		VM_BUG_ON(!old_ptep || !s.new_ptep);
+		s.old_addr = addr;
+		s.new_addr = dst;
+		spin_lock(old_ptl);
+		if (new_ptl != old_ptl)
+			spin_lock_nested(new_ptl, SINGLE_DEPTH_NESTING);
+		walk_pte_range(old_ptep, addr, next, move_pte, &s);
+		if (new_ptl != old_ptl)
+			spin_unlock(new_ptl);
+		spin_unlock(old_ptl);
+	}
+}
+
 int move_page_tables(struct vm_area_struct *vma, unsigned long old_addr,
 		     struct vm_area_struct *new_vma, unsigned long new_addr, unsigned long len,
 		     bool need_rmap_locks)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	struct anon_vma *anon_vma = need_rmap_locks ? vma->anon_vma : NULL;
-	struct move_pte_state s = { .mm = mm, .old_addr = old_addr, .new_addr = new_addr };
 	int ret;
 
 	VM_BUG_ON(new_vma->vm_mm != mm);
@@ -926,20 +974,16 @@ int move_page_tables(struct vm_area_struct *vma, unsigned long old_addr,
 	/* allocate first, with no lock held: every destination table the move needs */
 	ret = move_pte_alloc(mm, old_addr, new_addr, len);
 	if (ret) {
-		spin_lock(&mm->page_table_lock);
 		free_empty_pgtables(mm, new_addr, new_addr + len);
-		spin_unlock(&mm->page_table_lock);
 		return ret;
 	}
 	/* point of no return */
 	if (anon_vma)
 		anon_vma_lock_write(anon_vma);
-	spin_lock(&mm->page_table_lock);
-	walk_ptes(mm, old_addr, old_addr + len, move_pte, &s);
-	free_empty_pgtables(mm, old_addr, old_addr + len);
-	spin_unlock(&mm->page_table_lock);
+	move_ptes(mm, old_addr, new_addr, len);
 	if (anon_vma)
 		anon_vma_unlock_write(anon_vma);
+	free_empty_pgtables(mm, old_addr, old_addr + len);
 	return 0;
 }
 
@@ -982,9 +1026,7 @@ void change_protection(struct vm_area_struct *vma, unsigned long start, unsigned
 	struct mm_struct *mm = vma->vm_mm;
 	struct change_prot_state s = { .vma = vma, .newflags = newflags };
 
-	spin_lock(&mm->page_table_lock);
 	walk_ptes(mm, start, end, change_pte, &s);
-	spin_unlock(&mm->page_table_lock);
 }
 
 struct present_walk {
@@ -1006,17 +1048,14 @@ int walk_page_range(struct mm_struct *mm, unsigned long start, unsigned long end
 		    present_pte_fn fn, void *arg)
 {
 	struct present_walk w = { .ram = mm->vm->ram, .fn = fn, .arg = arg };
-	int ret;
 
-	spin_lock(&mm->page_table_lock);
-	ret = walk_ptes(mm, start, end, present_pte, &w);
-	spin_unlock(&mm->page_table_lock);
-	return ret;
+	return walk_ptes(mm, start, end, present_pte, &w);
 }
 
 /* What folio_walk_start found at one address. */
 struct folio_walk {
 	struct mm_struct *mm;
+	spinlock_t *ptl;     /* the PTE's table's, held; NULL: no table */
 	pte_t pte;           /* none when no table covers the address */
 	struct folio *folio; /* the frame pte maps (the zero folio too); NULL: not present */
 };
@@ -1032,15 +1071,17 @@ static void folio_walk_start(struct folio_walk *fw, struct mm_struct *mm, unsign
 
 	fw->mm = mm;
 	mmap_read_lock(mm);
-	spin_lock(&mm->page_table_lock);
-	ptep = pte_offset(mm, addr & PAGE_MASK);
+	ptep = pte_offset_map_lock(mm, addr & PAGE_MASK, &fw->ptl);
+	if (!ptep)
+		fw->ptl = NULL;
 	fw->pte = ptep ? *ptep : __pte(0);
 	fw->folio = pte_present(fw->pte) ? pte_folio(mm->vm->ram, fw->pte) : NULL;
 }
 
 static void folio_walk_end(struct folio_walk *fw)
 {
-	spin_unlock(&fw->mm->page_table_lock);
+	if (fw->ptl)
+		spin_unlock(fw->ptl);
 	mmap_read_unlock(fw->mm);
 }
 

@@ -109,6 +109,7 @@ struct vm_area_struct {
 	 */
 	atomic_int vm_refcnt;
 	atomic_int vm_lock_seq; /* == mm->mm_lock_seq: write-locked in this cycle */
+	struct lockdep_map vmlock_dep_map; /* the per-VMA lock as the lock checker sees it */
 	struct rcu_head rcu;
 };
 
@@ -116,15 +117,15 @@ struct mm_struct {
 	struct maple_tree mm_mt; /* VMAs by [vm_start, vm_end - 1]; mmap_lock W to change */
 	struct rw_semaphore mmap_lock;
 	atomic_int mm_lock_seq;     /* odd while mmap_lock is held for write; mmap_lock W */
-	spinlock_t page_table_lock; /* page-table allocation, anon_vma_prepare's last step */
-	struct pgd_table *pgd;      /* page tables; ptl */
+	spinlock_t page_table_lock; /* the upper page tables; anon_vma_prepare's last step */
+	struct pgd_table *pgd;      /* page tables (locks: pgtable.h) */
 	int map_count;              /* VMAs; mmap_lock W */
 	unsigned long total_vm;     /* pages mapped; mmap_lock W */
 	unsigned long mmap_base;    /* top of the top-down unmapped-area search */
 	unsigned long task_size;
 	atomic_long has_pinned;     /* folios were pinned (fork copies exclusive ones eagerly) */
 	atomic_long rss_anon, rss_shmem, nr_swapents;
-	atomic_long pgtables_bytes; /* page tables below the pgd (mm_pgtables_bytes); ptl */
+	atomic_long pgtables_bytes; /* page tables below the pgd (mm_pgtables_bytes) */
 	struct anonvm *vm;          /* the machine */
 	struct list_head mmlist;    /* in vm->mms; vm->mms_lock */
 	unsigned long id;           /* creation number, for reports */

@@ -15,13 +15,23 @@
  *   AnonExclusive when it was swapped out). Types from MAX_SWAPFILES up are migration
  *   entries, whose offset is a pfn and whose MA / MD bits keep the PTE's young and dirty.
  *
- * Invariants (ptl = the mm's page_table_lock):
+ * Locks (split page-table locks, as USE_SPLIT_PTE_PTLOCKS):
+ *   each PTE table has its own ptl, which guards its pte[] and nr_used;
+ *   the upper levels (pgd, pud, pmd tables: their next[] and nr_used) change under the mm's
+ *   page_table_lock, and are read without a lock, under RCU (rcu_read_lock): a table is
+ *   installed with a release store once initialised, and freed through call_rcu;
+ *   order: page_table_lock > ptl; two PTE tables at once: the second with
+ *   SINGLE_DEPTH_NESTING (fork: the child's first, then the parent's; mremap: the old one
+ *   first, then the new one).
+ * A PTE table is detached (its pmd entry cleared) only with both page_table_lock and its own
+ * ptl held, and only when empty: a thread that found it without a lock takes its ptl and
+ * then checks that the pmd entry still points to it (pmd_same), or retries.
+ *
+ * Invariants:
  *   table->nr_used == number of entries of table that are not none (PTE level) / not NULL
  *   (upper levels);
  *   a table other than the pgd is freed as soon as free_empty_pgtables() sees nr_used == 0;
  *   the pgd lives from pgd_alloc to pgd_free.
- * Every function here is called with ptl held, except pgd_alloc/pgd_free (mm not shared yet /
- * any more) and the allocating and locking ones (__pte_alloc, pte_*_map_lock), which take it.
  */
 #ifndef ANONVM_PGTABLE_H
 #define ANONVM_PGTABLE_H
@@ -248,10 +258,12 @@ static inline pte_t pte_swp_clear_exclusive(pte_t pte)
 /* One table of any level. */
 struct pt_table {
 	union {
-		struct pt_table *next[PTRS_PER_TABLE]; /* pgd, pud, pmd: the next level; ptl */
+		struct pt_table *next[PTRS_PER_TABLE]; /* pgd, pud, pmd: the next level */
 		pte_t pte[PTRS_PER_TABLE];             /* the last level; ptl */
 	};
-	unsigned int nr_used; /* entries in use; ptl */
+	unsigned int nr_used; /* entries in use; ptl (PTE level), page_table_lock (upper) */
+	spinlock_t ptl;       /* PTE tables only: the split page-table lock */
+	struct rcu_head rcu;  /* freeing, after every lockless walker has left */
 };
 
 /* The top of an mm's page tables (mm->pgd). */
@@ -259,31 +271,38 @@ struct pgd_table {
 	struct pt_table table;
 };
 
-/* The lock of the PTE table of addr (today the mm's page_table_lock for every table). */
-static inline spinlock_t *pte_lockptr(struct mm_struct *mm, unsigned long addr)
-{
-	return &mm->page_table_lock;
-}
-
-/* The PTE slot of addr, or NULL when a table on the way is missing. ptl held. */
-pte_t *pte_offset(struct mm_struct *mm, unsigned long addr);
-
 /*
  * __pte_alloc: make sure every table on the way to addr's PTE exists. A missing table is
- * allocated with no lock held, then installed under the ptl if it is still missing (else
- * freed): nothing is ever allocated under a page-table lock. 0 or -ENOMEM (then the empty
- * tables on the path are freed: nothing is left half-built). Called without the ptl.
+ * allocated with no lock held, then installed under page_table_lock if it is still missing
+ * (else freed): nothing is ever allocated under a page-table lock. 0 or -ENOMEM (then the
+ * empty tables on the path are freed: nothing is left half-built). Called with no
+ * page-table lock held.
  */
 int __pte_alloc(struct mm_struct *mm, unsigned long addr) __must_check;
 
 /*
- * pte_offset_map_lock: the PTE slot of addr with its table's lock taken (*ptlp), or NULL
- * with no lock held when a table is missing. pte_alloc_map_lock allocates what is missing
- * first (retrying if another thread freed it meanwhile); NULL: -ENOMEM. Release with
- * pte_unmap_unlock. Called without the ptl.
+ * pte_offset_map_lock: the PTE slot of addr with its table's ptl taken (*ptlp), or NULL with
+ * no lock held when a table is missing. pte_alloc_map_lock allocates what is missing first
+ * (retrying if another thread freed it meanwhile); NULL: -ENOMEM. Release with
+ * pte_unmap_unlock. Called with no page-table lock held, or (the _nested form) holding one
+ * other PTE table's ptl.
  */
-pte_t *pte_offset_map_lock(struct mm_struct *mm, unsigned long addr, spinlock_t **ptlp);
+pte_t *pte_offset_map_lock_nested(struct mm_struct *mm, unsigned long addr, spinlock_t **ptlp,
+				  unsigned int subclass);
 pte_t *pte_alloc_map_lock(struct mm_struct *mm, unsigned long addr, spinlock_t **ptlp);
+
+static inline pte_t *pte_offset_map_lock(struct mm_struct *mm, unsigned long addr,
+					 spinlock_t **ptlp)
+{
+	return pte_offset_map_lock_nested(mm, addr, ptlp, 0);
+}
+
+/*
+ * pte_offset_map_nolock: the PTE slot of addr and its table's ptl (*ptlp), not taken, or
+ * NULL. Only for a caller under whose locks the table cannot be freed (mmap_lock held for
+ * write: no zap can run in the mm), who then takes *ptlp itself.
+ */
+pte_t *pte_offset_map_nolock(struct mm_struct *mm, unsigned long addr, spinlock_t **ptlp);
 
 static inline void pte_unmap_unlock(pte_t *ptep, spinlock_t *ptl)
 {
@@ -301,21 +320,33 @@ static inline bool ptep_test_and_clear_young(struct mm_struct *mm, unsigned long
 	return young;
 }
 
-/* Store a PTE (keeps the table's nr_used). */
+/* Store a PTE (keeps the table's nr_used). ptl held. */
 void set_pte_at(struct mm_struct *mm, unsigned long addr, pte_t *ptep, pte_t pte);
-/* Clear a PTE and return what it held. */
+/* Clear a PTE and return what it held. ptl held. */
 pte_t ptep_get_and_clear(struct mm_struct *mm, unsigned long addr, pte_t *ptep);
 
 /*
  * Calls fn(ptep, addr, arg) for every PTE of [start, end) that is not none, in ascending
- * order, skipping missing tables. fn may change or clear the PTE (tables are not freed during
- * the walk). A non-zero return of fn stops the walk and is returned.
+ * order, skipping missing tables; fn runs with the ptl of ptep's table held (walk_ptes takes
+ * each table's in turn). fn may change or clear the PTE (tables are not freed during the
+ * walk). A non-zero return of fn stops the walk and is returned. Called with no page-table
+ * lock held. The caller's locks decide what a walk sees of a racing fault elsewhere in the
+ * range: a table installed meanwhile may or may not be visited.
  */
 typedef int (*pte_fn_t)(pte_t *ptep, unsigned long addr, void *arg);
 int walk_ptes(struct mm_struct *mm, unsigned long start, unsigned long end, pte_fn_t fn,
 	      void *arg);
 
-/* Free every empty table (other than the pgd) that covers part of [start, end). */
+/*
+ * walk_pte_range: the same within one PTE table, whose ptl the caller holds: ptep is the
+ * slot of start, and [start, end) lies inside the table.
+ */
+int walk_pte_range(pte_t *ptep, unsigned long start, unsigned long end, pte_fn_t fn, void *arg);
+
+/*
+ * Free every empty table (other than the pgd) that covers part of [start, end). Takes
+ * page_table_lock, and each PTE table's ptl before detaching it; no page-table lock held.
+ */
 void free_empty_pgtables(struct mm_struct *mm, unsigned long start, unsigned long end);
 
 #endif

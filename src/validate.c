@@ -93,7 +93,7 @@ static void violation(struct vctx *c, const char *fmt, ...)
 	c->ok = false;
 }
 
-/* One present PTE of c->mm (page_table_lock held: no anon_vma locks here). */
+/* One present PTE of c->mm (its table's ptl held: no anon_vma locks here). */
 static int check_pte(unsigned long addr, pte_t pte, struct folio *folio, void *arg)
 {
 	struct vctx *c = arg;
@@ -201,9 +201,7 @@ static void check_page_tables(struct vctx *c)
 		c->vma = NULL;
 		walk_page_range(mm, 0, TASK_SIZE, check_pte, c);
 		c->rss_anon = c->rss_shmem = c->swapents = 0;
-		spin_lock(&mm->page_table_lock);
 		walk_ptes(mm, 0, TASK_SIZE, check_swap_pte, c);
-		spin_unlock(&mm->page_table_lock);
 		if (c->rss_anon != atomic_load(&mm->rss_anon) ||
 		    c->rss_shmem != atomic_load(&mm->rss_shmem) ||
 		    c->swapents != atomic_load(&mm->nr_swapents))

@@ -89,6 +89,14 @@ struct vm_area_struct *find_vma_intersection(struct mm_struct *mm, unsigned long
  */
 #define VMA_LOCK_OFFSET 0x40000000
 
+/*
+ * The lock checker's view, as the kernel's vmlock_dep_map: a reader holds the lock from
+ * vma_start_read (a trylock: it never waits) to vma_end_read; a writer (and detaching) is
+ * seen taking and releasing it around its wait for the readers, the only place it can
+ * block, so that a writer waiting while holding a lock some reader wants is reported.
+ */
+static struct lock_class_key vma_lock_key;
+
 /* Wait until vm_refcnt is `want` (readers leaving). */
 static void vma_wait_refcnt(struct vm_area_struct *vma, int want)
 {
@@ -108,8 +116,11 @@ void vma_start_write(struct vm_area_struct *vma)
 	/* attached: keep new readers out and wait for those in flight (detached: none) */
 	while (old && !atomic_compare_exchange_weak(&vma->vm_refcnt, &old, old + VMA_LOCK_OFFSET))
 		;
-	if (old)
+	if (old) {
+		lock_acquire(&vma->vmlock_dep_map, 0, false);
 		vma_wait_refcnt(vma, VMA_LOCK_OFFSET + 1);
+		lock_release(&vma->vmlock_dep_map);
+	}
 	atomic_store(&vma->vm_lock_seq, seq);
 	if (old)
 		atomic_fetch_sub_explicit(&vma->vm_refcnt, VMA_LOCK_OFFSET, memory_order_release);
@@ -118,8 +129,11 @@ void vma_start_write(struct vm_area_struct *vma)
 void vma_mark_detached(struct vm_area_struct *vma)
 {
 	/* the attached reference; readers still in flight see a write-locked VMA and leave */
-	if (atomic_fetch_sub_explicit(&vma->vm_refcnt, 1, memory_order_release) != 1)
+	if (atomic_fetch_sub_explicit(&vma->vm_refcnt, 1, memory_order_release) != 1) {
+		lock_acquire(&vma->vmlock_dep_map, 0, false);
 		vma_wait_refcnt(vma, 0);
+		lock_release(&vma->vmlock_dep_map);
+	}
 }
 
 static void vma_refcount_put(struct vm_area_struct *vma)
@@ -145,6 +159,7 @@ static bool vma_start_read(struct mm_struct *mm, struct vm_area_struct *vma)
 		vma_refcount_put(vma);
 		return false;
 	}
+	lock_acquire(&vma->vmlock_dep_map, 0, true);
 	return true;
 }
 
@@ -170,6 +185,7 @@ struct vm_area_struct *lock_vma_under_rcu(struct mm_struct *mm, unsigned long ad
 
 void vma_end_read(struct vm_area_struct *vma)
 {
+	lock_release(&vma->vmlock_dep_map);
 	vma_refcount_put(vma);
 }
 
@@ -185,6 +201,7 @@ struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
 	INIT_LIST_HEAD(&vma->anon_vma_chain);
 	atomic_init(&vma->vm_lock_seq, -1);
 	atomic_init(&vma->vm_refcnt, 0); /* detached */
+	lockdep_init_map(&vma->vmlock_dep_map, "vm_lock", &vma_lock_key);
 	return vma;
 }
 

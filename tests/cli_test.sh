@@ -51,4 +51,19 @@ if command -v dot >/dev/null 2>&1; then
 		_ "$anonvm" "$tmp/w.png" "$tmp/walk.avs"
 	check "dot png written" 0 "PNG" -- head -c 8 "$tmp/w.png"
 fi
+# par blocks: parse errors, the `!!` lines in line order, model-only lines kept per line
+printf 'spawn P\npar\nP fork C\nend\n' >"$tmp/par-fork.avs"
+check "par: fork refused" 2 "par-fork.avs:3: error: 'fork' cannot be in a par block" -- \
+	"$anonvm" run "$tmp/par-fork.avs"
+printf 'spawn P\npar 3\nP read 0x100000000000 1\n' >"$tmp/par-open.avs"
+check "par: no end" 2 "par-open.avs:2: error: par without 'end'" -- "$anonvm" run "$tmp/par-open.avs"
+check "par: in run --help" 0 "par \[N\]" -- "$anonvm" run --help
+printf 'spawn P\nP mmap 0x100000000000 4 rw-\npar 20\nP write 0x100000000000 2 1 ; P write 0x100000008000 1\nP mprotect 0x100000010000 1 r--\nP write 0x100000002000 2 3 ; P referenced 0x100000002000 1\nend\ndump\n' >"$tmp/par.avs"
+printf '!! 4 P write: SIGSEGV 100000008000\n!! 5 P mprotect: ENOMEM\n' >"$tmp/par.want"
+check "par: !! lines in line order" 0 "drawn" -- sh -c \
+	'"$1" run "$2" | grep "^!!" | cmp - "$3" && echo drawn' _ "$anonvm" "$tmp/par.avs" "$tmp/par.want"
+check "par: a line's model-only lines" 0 "# P referenced 100000002000 young=1" -- \
+	"$anonvm" run "$tmp/par.avs"
+check "par: the dump after it" 0 "P page 100000003000 anon map=1 share=P@100000003000 sum=cfd41dc5" -- \
+	"$anonvm" run "$tmp/par.avs"
 exit $fail

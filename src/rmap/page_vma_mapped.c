@@ -11,7 +11,7 @@
  * Locks: takes the page-table lock of the PTE (pte_offset_map_lock). The caller holds the
  * anon_vma (read) of the walk that found vma, which keeps vma alive (a VMA leaves its
  * anon_vmas under their write lock before it is freed); its page tables are looked up under
- * the page-table lock, which their freeing takes too.
+ * RCU, and the PTE table found is confirmed once its lock is held (pgtable.h).
  */
 #include "internal.h"
 #include "memory.h"

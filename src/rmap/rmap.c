@@ -24,7 +24,7 @@
  * found one through folio->mapping may still touch it, as SLAB_TYPESAFE_BY_RCU allows in the
  * kernel; such readers re-check folio_mapped() after locking.
  *
- * Locks: mmap_lock > folio lock > VMA write lock > root rwsem > page_table_lock >
+ * Locks: mmap_lock > folio lock > VMA write lock > root rwsem > page_table_lock > PTE lock >
  * vm->anon_vmas_lock (the registry; a leaf lock). Walks hold the root rwsem for read.
  */
 #include <errno.h>

@@ -59,6 +59,7 @@ static struct machine *machine_new(size_t ram_bytes, bool metadata_only)
 	int i;
 
 	assert_non_null(m);
+	assert_int_equal(anonvm_thread_register(), 0); /* page tables are freed through RCU */
 	m->vm.cfg.ram_bytes = ram_bytes;
 	m->vm.cfg.metadata_only = metadata_only;
 	m->vm.rmap = &test_rmap_ops;
@@ -109,6 +110,7 @@ static void machine_free(struct machine *m)
 	swap_destroy(&m->vm);
 	ram_destroy(&m->vm);
 	free(m);
+	rcu_barrier(); /* the page tables' grace periods */
 	assert_int_equal(av_live(AV_OBJ_FOLIO), 0);
 	assert_int_equal(av_live(AV_OBJ_PGTABLE), 0);
 	assert_int_equal(av_live(AV_OBJ_SHMEM), 0);
@@ -139,12 +141,43 @@ static void machine_fork(struct machine *m)
 	dst->anon_vma = src->anon_vma;
 	if (src->vm_file)
 		dst->vm_file = shmem_file_get(src->vm_file);
+	mmap_write_lock(src->vm_mm);
 	assert_int_equal(copy_page_range(dst, src), 0);
+	mmap_write_unlock(src->vm_mm);
 }
 
+/* Page tables allocated, once every table freed has been through its grace period. */
 static long pgtables(void)
 {
+	rcu_barrier();
 	return av_live(AV_OBJ_PGTABLE);
+}
+
+/* The PTE of addr, its table's ptl taken (NULL: no table). */
+static pte_t *pte_get(struct mm_struct *mm, unsigned long addr, spinlock_t **ptl)
+{
+	return pte_offset_map_lock(mm, addr, ptl);
+}
+
+/* Set (or clear, with 0) the PTE of addr, whose table exists. */
+static void pte_put(struct mm_struct *mm, unsigned long addr, pte_t pte)
+{
+	spinlock_t *ptl;
+	pte_t *ptep = pte_get(mm, addr, &ptl);
+
+	assert_non_null(ptep);
+	set_pte_at(mm, addr, ptep, pte);
+	pte_unmap_unlock(ptep, ptl);
+}
+
+static bool has_table(struct mm_struct *mm, unsigned long addr)
+{
+	spinlock_t *ptl;
+	pte_t *ptep = pte_get(mm, addr, &ptl);
+
+	if (ptep)
+		pte_unmap_unlock(ptep, ptl);
+	return ptep;
 }
 
 /* ---- page tables -------------------------------------------------------------------- */
@@ -168,19 +201,29 @@ static void test_pgtable_set_clear_free(void **state)
 				  ARENA + (1UL << 39) };
 	unsigned long seen[2] = { 0, 0 };
 	long base = pgtables(); /* the two pgds */
+	spinlock_t *first_ptl = NULL;
 	pte_t *ptep;
 	size_t i;
 
 	assert_int_equal(base, 2);
-	assert_null(pte_offset(mm, ARENA));
+	assert_false(has_table(mm, ARENA));
 	for (i = 0; i < 5; i++)
 		assert_int_equal(__pte_alloc(mm, addrs[i]), 0);
-	spin_lock(&mm->page_table_lock);
 	for (i = 0; i < 5; i++) {
-		ptep = pte_offset(mm, addrs[i]);
+		spinlock_t *ptl;
+
+		ptep = pte_get(mm, addrs[i], &ptl);
 		assert_non_null(ptep);
 		assert_true(pte_none(*ptep));
+		/* split locks: each PTE table its own, the first two addresses share one */
+		if (i == 1)
+			assert_ptr_equal(ptl, first_ptl);
+		if (i == 2)
+			assert_ptr_not_equal(ptl, first_ptl);
+		if (i == 0)
+			first_ptl = ptl;
 		set_pte_at(mm, addrs[i], ptep, pfn_pte(ZERO_PFN, false));
+		pte_unmap_unlock(ptep, ptl);
 	}
 	/* pud+pmd+pte for ARENA; +pte for the next PMD; +pmd+pte; +pud+pmd+pte */
 	assert_int_equal(pgtables(), base + 3 + 1 + 2 + 3);
@@ -189,28 +232,66 @@ static void test_pgtable_set_clear_free(void **state)
 	assert_int_equal(seen[1], addrs[4]);
 
 	/* clearing one PTE of a table that still has another frees nothing */
-	ptep_get_and_clear(mm, addrs[0], pte_offset(mm, addrs[0]));
+	pte_put(mm, addrs[0], __pte(0));
 	free_empty_pgtables(mm, ARENA, ARENA + PAGE_SIZE);
 	assert_int_equal(pgtables(), base + 9);
-	ptep_get_and_clear(mm, addrs[1], pte_offset(mm, addrs[1]));
+	pte_put(mm, addrs[1], __pte(0));
 	free_empty_pgtables(mm, ARENA, ARENA + PAGE_SIZE);
 	assert_int_equal(pgtables(), base + 8);
-	assert_null(pte_offset(mm, ARENA));
+	assert_false(has_table(mm, ARENA));
 
 	/* a swap entry is not none and round-trips its fields */
-	ptep = pte_offset(mm, addrs[2]);
-	set_pte_at(mm, addrs[2], ptep, swp_entry_to_pte(swp_entry(3, 12345), true));
-	assert_true(is_swap_pte(*ptep));
-	assert_true(pte_swp_exclusive(*ptep));
-	assert_int_equal(swp_type(pte_to_swp_entry(*ptep)), 3);
-	assert_int_equal(swp_offset(pte_to_swp_entry(*ptep)), 12345);
-	assert_false(pte_swp_exclusive(pte_swp_clear_exclusive(*ptep)));
+	pte_put(mm, addrs[2], swp_entry_to_pte(swp_entry(3, 12345), true));
+	{
+		spinlock_t *ptl;
+
+		ptep = pte_get(mm, addrs[2], &ptl);
+		assert_true(is_swap_pte(*ptep));
+		assert_true(pte_swp_exclusive(*ptep));
+		assert_int_equal(swp_type(pte_to_swp_entry(*ptep)), 3);
+		assert_int_equal(swp_offset(pte_to_swp_entry(*ptep)), 12345);
+		assert_false(pte_swp_exclusive(pte_swp_clear_exclusive(*ptep)));
+		pte_unmap_unlock(ptep, ptl);
+	}
 
 	for (i = 2; i < 5; i++)
-		ptep_get_and_clear(mm, addrs[i], pte_offset(mm, addrs[i]));
+		pte_put(mm, addrs[i], __pte(0));
 	free_empty_pgtables(mm, 0, TASK_SIZE);
-	spin_unlock(&mm->page_table_lock);
 	assert_int_equal(pgtables(), base);
+	machine_free(m);
+}
+
+static void *fault_thread(void *arg)
+{
+	struct vm_area_struct *vma = arg;
+
+	anonvm_thread_register();
+	fault(vma, vma->vm_start + PMD_SIZE, true);
+	anonvm_thread_unregister();
+	return NULL;
+}
+
+/*
+ * Split locks: while this thread holds the lock of one PTE table, another thread faults a
+ * page in the next table of the same mm, and finishes (with one lock per mm it would wait
+ * for ever: the test would time out).
+ */
+static void test_pgtable_split_locks(void **state)
+{
+	struct machine *m = machine_new(1UL << 20, false);
+	struct vm_area_struct *vma = machine_vma(m, 0, ARENA, 2 * PMD_SIZE / PAGE_SIZE,
+						 VM_READ | VM_WRITE);
+	spinlock_t *ptl;
+	pthread_t t;
+	pte_t *ptep;
+
+	fault(vma, ARENA, true);
+	ptep = pte_get(vma->vm_mm, ARENA, &ptl);
+	assert_non_null(ptep);
+	assert_int_equal(pthread_create(&t, NULL, fault_thread, vma), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	pte_unmap_unlock(ptep, ptl);
+	assert_int_equal(query(m, 0, ARENA + PMD_SIZE).kind, ANONVM_PAGE_ANON);
 	machine_free(m);
 }
 
@@ -228,10 +309,8 @@ static void test_pgtable_alloc_failure(void **state)
 	}
 	av_fail_nth(0);
 	assert_int_equal(__pte_alloc(mm, ARENA), 0);
-	spin_lock(&mm->page_table_lock);
-	assert_non_null(pte_offset(mm, ARENA));
+	assert_true(has_table(mm, ARENA));
 	free_empty_pgtables(mm, ARENA, ARENA + PAGE_SIZE);
-	spin_unlock(&mm->page_table_lock);
 	assert_int_equal(pgtables(), base);
 	machine_free(m);
 }
@@ -534,13 +613,17 @@ static void test_move_page_tables(void **state)
 	before = query(m, 0, vma->vm_start);
 	tables = pgtables();
 
+	mmap_write_lock(vma->vm_mm); /* as mremap */
 	av_fail_nth(1);
 	assert_int_equal(move_page_tables(vma, vma->vm_start, vma, dst, 2 * PAGE_SIZE, true),
 			 -ENOMEM);
 	assert_int_equal(pgtables(), tables);
+	mmap_write_unlock(vma->vm_mm);
 	assert_int_equal(query(m, 0, vma->vm_start).frame, before.frame);
 
+	mmap_write_lock(vma->vm_mm);
 	assert_int_equal(move_page_tables(vma, vma->vm_start, vma, dst, 2 * PAGE_SIZE, true), 0);
+	mmap_write_unlock(vma->vm_mm);
 	assert_int_equal(query(m, 0, vma->vm_start).kind, ANONVM_PAGE_NONE);
 	after = query(m, 0, dst);
 	assert_int_equal(after.frame, before.frame);
@@ -917,6 +1000,7 @@ int main(void)
 	const struct CMUnitTest internal[] = {
 		cmocka_unit_test(test_pgtable_set_clear_free),
 		cmocka_unit_test(test_pgtable_alloc_failure),
+		cmocka_unit_test(test_pgtable_split_locks),
 		cmocka_unit_test(test_frames_limit_and_injection),
 		cmocka_unit_test(test_frames_metadata_only),
 		cmocka_unit_test(test_fault_read_zero_then_write),

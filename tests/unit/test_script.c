@@ -84,6 +84,94 @@ static void test_errors(void **state)
 		     "unknown advice 'abcdefghijabcdefghijabcdefghijabcdefghij...'\n");
 }
 
+/* par blocks: what a block may hold, and how it is closed. */
+static void test_par_errors(void **state)
+{
+	char text[8192];
+	size_t len;
+
+	(void)state;
+	expect_error("spawn P\npar\nP fork C\nend\n",
+		     "t.avs:3: error: 'fork' cannot be in a par block");
+	expect_error("spawn P\npar\nP exit\nend\n", "'exit' cannot be in a par block");
+	expect_error("spawn P\npar\nspawn Q\nend\n", "'spawn' cannot be in a par block");
+	expect_error("spawn P\npar\ndump\nend\n", "'dump' cannot be in a par block");
+	expect_error("spawn P\npar\ncheck\nend\n", "'check' cannot be in a par block");
+	expect_error("spawn P\npar\ndot g.dot\nend\n", "'dot' cannot be in a par block");
+	expect_error("spawn P\npar\npar\nend\nend\n", "t.avs:3: error: par blocks do not nest");
+	expect_error("spawn P\npar\nend\n", "t.avs:3: error: empty par block");
+	expect_error("spawn P\npar\n# only a comment\n\nend\n", "t.avs:5: error: empty par block");
+	expect_error("spawn P\nend\n", "t.avs:2: error: 'end' without 'par'");
+	expect_error("spawn P\npar 2\nP read 0x100000000000 1\n\n",
+		     "t.avs:2: error: par without 'end'");
+	expect_error("spawn P\npar 0\n", "par 0: want 1 to 1000000");
+	expect_error("spawn P\npar 1000001\n", "par 1000001: want 1 to");
+	expect_error("spawn P\npar x\n", "bad number 'x' for par count");
+	expect_error("spawn P\npar 1 2\n", "unexpected '2': usage: par [N]");
+	expect_error("spawn P\npar\nP read 0x100000000000 1\nend now\n",
+		     "unexpected 'now': usage: end");
+	expect_error("memcg 64\nspawn P\npar\n", "t.avs:3: error: par cannot be used with memcg");
+	/* ';' joins the commands of one thread, of one process, in a block only */
+	expect_error("spawn P\nP read 0x100000000000 1 ; P read 0x100000000000 1\n",
+		     "t.avs:2: error: ';' joins the commands of one thread, in a par block only");
+	expect_error("spawn P\nspawn Q\npar\nP read 0x100000000000 1 ; Q read 0x100000000000 1\n",
+		     "t.avs:4: error: one par line is one thread of one process: 'Q' after 'P'");
+	expect_error("spawn P\npar\nP read 0x100000000000 1 ;\nend\n",
+		     "empty command before or after ';'");
+	expect_error("spawn P\npar\n; P read 0x100000000000 1\nend\n",
+		     "empty command before or after ';'");
+	expect_error("spawn P\npar\nP read 0x100000000000 1 ; P frob\nend\n",
+		     "t.avs:3: error: unknown command 'frob'");
+	expect_error("spawn P\nP exit\npar\nP read 0x100000000000 1\nend\n",
+		     "process 'P' has exited");
+	/* at most PAR_MAX_THREADS lines */
+	len = (size_t)sprintf(text, "spawn P\npar\n");
+	for (int i = 0; i <= PAR_MAX_THREADS; i++)
+		len += (size_t)sprintf(text + len, "P read 0x100000000000 1\n");
+	sprintf(text + len, "end\n");
+	expect_error(text, "t.avs:67: error: more than 64 lines in a par block");
+}
+
+/* A par block's ops: OP_PAR, then the commands of each line with its thread number. */
+static void test_par_ops(void **state)
+{
+	char msg[512] = "";
+	struct script s;
+	const char *text = "spawn P\nP fork C\npar 7   # seven times\n"
+			   "P write 0x100000000000 2 3 ; P madvise 0x100000000000 2 dontneed\n"
+			   "\n# a comment\n"
+			   "C read 0x100000000000 1 # ; not a separator\n"
+			   "P migrate 0x100000000000 1;P referenced 0x100000000000 1;"
+			   "P read 0x100000000000 1\n"
+			   "end\ndump\n";
+
+	(void)state;
+	assert_int_equal(parse(text, &s, msg, sizeof(msg)), 0);
+	assert_int_equal(s.nr_ops, 10);
+	assert_int_equal(s.ops[2].kind, OP_PAR);
+	assert_int_equal(s.ops[2].line, 3);
+	assert_int_equal(s.ops[2].repeat, 7);
+	assert_int_equal(s.ops[2].nr_body, 6);
+	assert_int_equal(s.ops[3].kind, OP_WRITE);
+	assert_int_equal(s.ops[3].thread, 0);
+	assert_int_equal(s.ops[4].kind, OP_MADVISE);
+	assert_int_equal(s.ops[4].thread, 0);
+	assert_int_equal(s.ops[4].line, 4);
+	assert_int_equal(s.ops[5].kind, OP_READ);
+	assert_int_equal(s.ops[5].proc, 1);
+	assert_int_equal(s.ops[5].thread, 1);
+	assert_int_equal(s.ops[5].line, 7);
+	assert_int_equal(s.ops[6].kind, OP_MIGRATE);
+	assert_int_equal(s.ops[8].thread, 2);
+	assert_int_equal(s.ops[9].kind, OP_DUMP);
+	assert_int_equal(par_thread_len(&s, 2, 3), 2);
+	assert_int_equal(par_thread_len(&s, 2, 5), 1);
+	assert_int_equal(par_thread_len(&s, 2, 6), 3);
+	assert_int_equal(par_thread_len(&s, 2, 9), 0);
+	assert_true(script_needs_pages(&s));
+	script_free(&s);
+}
+
 /* Bytes that are not text, lines and files too long. */
 static void test_limits(void **state)
 {
@@ -182,8 +270,11 @@ static void test_print_roundtrip(void **state)
 {
 	const char *text = "spawn A\nA mmap 0x100000000000 3 --- shared noreserve\n"
 			   "A mremap 0x100000000000 3 1\nA madvise 0x100000000000 1 dontneed\n"
-			   "A write 0x100000000000 1 255\nA fork B\nB read 0x100000000000 1\n"
-			   "B exit\ndump\n";
+			   "A write 0x100000000000 1 255\nA fork B\n"
+			   "par 3\nA write 0x100000000000 1 9 ; A mprotect 0x100000000000 1 r--\n"
+			   "B read 0x100000000000 1\nA read 0x100000000000 1\nend\n"
+			   "par\nB migrate 0x100000000000 1\nend\n"
+			   "B read 0x100000000000 1\nB exit\ndump\n";
 	char msg[512], *out = NULL;
 	size_t len;
 	struct script s, t;
@@ -203,6 +294,10 @@ static void test_print_roundtrip(void **state)
 		assert_int_equal(s.ops[i].flags, t.ops[i].flags);
 		assert_int_equal(s.ops[i].prot, t.ops[i].prot);
 		assert_int_equal(s.ops[i].value, t.ops[i].value);
+		assert_int_equal(s.ops[i].proc, t.ops[i].proc);
+		assert_int_equal(s.ops[i].nr_body, t.ops[i].nr_body);
+		assert_int_equal(s.ops[i].thread, t.ops[i].thread);
+		assert_int_equal(s.ops[i].repeat, t.ops[i].repeat);
 	}
 	free(out);
 	script_free(&s);
@@ -255,6 +350,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_par_errors),
+		cmocka_unit_test(test_par_ops),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_many_names),
 		cmocka_unit_test(test_ops),
