@@ -152,7 +152,7 @@ static void bench_usage(FILE *out)
 	      "VMAs visited and PTEs probed per walk, ns per walk, us per fork, anon_vmas, AVCs,\n"
 	      "VMAs, metadata bytes per mapped page, peak RSS and times (medians of --reps).\n"
 	      "\n"
-	      "workloads (ANCHORS.md):\n"
+	      "workloads (docs/semantics.md §8):\n"
 	      "  forkstorm  a parent writes --pages pages, forks --children children, each child\n"
 	      "             writes every page; then the rmap walk of every page (or --sample N)\n"
 	      "  forkchain  --generations G: each process forks a child and exits (--stay: stays),\n"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * `anonvm bench`: the workloads of ../shared/reference/ANCHORS.md, run on the model (one or
+ * `anonvm bench`: the workloads of docs/semantics.md §8, run on the model (one or
  * more rmap designs, through the public API only: bench_model.c) and on the live kernel (real
  * processes and system calls: bench_kernel.c), timed in one run (bench.c) and reported as a
  * table, CSV, JSON or a gnuplot plot (bench_out.c).

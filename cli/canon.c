@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * canon.c: the one printer of the canonical dump (shared/SCRIPT.md) for both executors.
+ * canon.c: the one printer of the canonical dump (docs/language.md) for both executors.
  *
  * share=Q@ADDR names a frame by its first mapping in (process name, address) order over all
  * processes of the dump: processes are sorted by name (byte order), pages by address, and a

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The canonical output of both executors (shared/SCRIPT.md "Canonical dump"): each executor
+ * The canonical output of both executors (docs/language.md "Canonical dump"): each executor
  * fills a snapshot, and one printer writes it, so the two cannot differ in form.
  */
 #ifndef ANONVM_CANON_H
@@ -49,9 +49,9 @@ void canon_print_error(FILE *out, int line, const char *proc, const char *cmd, i
 /* `!! LINE P CMD: OOM-KILL V`: out of memory during P's command, the OOM killer killed V. */
 void canon_print_oom(FILE *out, int line, const char *proc, const char *cmd, const char *victim);
 /*
- * "!! LINE P CMD: SIGNAL ADDR": SIGSEGV as SCRIPT.md says; SIGBUS (an access past the end of
+ * "!! LINE P CMD: SIGNAL ADDR": SIGSEGV as docs/language.md says; SIGBUS (an access past the end of
  * a shared mapping's object, after mremap grew the mapping) in the same form (an extension,
- * docs/SCRIPT-EXTENSIONS.md).
+ * docs/language.md).
  */
 void canon_print_signal(FILE *out, int line, const char *proc, const char *cmd, const char *sig,
 			unsigned long addr);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "report.h"
 
 /* A VMA line of a dump: "NAME vma START-END PERMS". */
 static bool is_vma_line(const char *p, size_t len)
@@ -170,26 +171,33 @@ out:
 
 static void diff_usage(FILE *out)
 {
-	fputs("usage: anonvm diff [--no-validate] SCRIPT...\n"
+	fputs("usage: anonvm diff [--no-validate] [--tap] SCRIPT...\n"
 	      "\n"
 	      "Runs each script on the model (the linux design: the kernel's own) and on the live\n"
 	      "kernel (root) and compares the canonical output byte for byte. Prints a unified\n"
-	      "diff for each mismatch and ends\n"
-	      "with 'N passed, N failed'. exit: 0 all equal, 1 a difference, 2 usage/parse error\n",
+	      "diff for each mismatch and ends with 'N passed, N failed'.\n"
+	      "  --no-validate   do not run the model's validator after every command\n"
+	      "  --tap           print the results as TAP (a plan, one test point per script)\n"
+	      "A SCRIPT '-' is read from standard input.\n"
+	      "exit: 0 all equal, 1 a difference, 2 usage/parse error or no kernel to compare with\n",
 	      out);
 }
 
 int cmd_diff(int argc, char **argv)
 {
 	static const struct option longopts[] = { { "no-validate", no_argument, NULL, 'n' },
+						  { "tap", no_argument, NULL, 't' },
 						  { "help", no_argument, NULL, 'h' },
 						  { NULL, 0, NULL, 0 } };
-	bool validate = anonvm_debug_level() >= 2;
-	int c, passed = 0, failed = 0, status = 0;
+	bool validate = anonvm_debug_level() >= 2, tap = false;
+	int c, status = 0;
+	struct report r;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (c == 'n') {
 			validate = false;
+		} else if (c == 't') {
+			tap = true;
 		} else if (c == 'h') {
 			diff_usage(stdout);
 			return 0;
@@ -202,35 +210,40 @@ int cmd_diff(int argc, char **argv)
 		diff_usage(stderr);
 		return 2;
 	}
+	if (report_begin(&r, stdout, tap, argc - optind)) {
+		fprintf(stderr, "anonvm diff: cannot make a temporary file\n");
+		return 2;
+	}
 	for (int i = optind; i < argc; i++) {
+		FILE *detail = report_detail(&r);
 		struct script s;
 		char *model = NULL, *kernel = NULL;
 		int sm, sk;
+		bool equal;
 
-		if (script_parse_file(argv[i], &s, stderr)) {
+		if (script_parse_file(argv[i], &s, tap ? detail : stderr)) {
 			status = 2;
-			failed++;
+			report_result(&r, false, "%s (parse error)", argv[i]);
 			continue;
 		}
-		sk = run_capture(&s, true, false, ANONVM_RMAP_LINUX, &kernel, stderr);
-		sm = sk ? 0 : run_capture(&s, false, validate, ANONVM_RMAP_LINUX, &model, stderr);
+		sk = run_capture(&s, true, false, ANONVM_RMAP_LINUX, &kernel, tap ? detail : stderr);
+		sm = sk ? 0
+			: run_capture(&s, false, validate, ANONVM_RMAP_LINUX, &model,
+				      tap ? detail : stderr);
 		script_free(&s);
 		if (sk == 2) {
+			report_result(&r, false, "%s (no kernel to compare with)", argv[i]);
+			report_end(&r);
 			free(kernel);
-			return 2; /* no kernel to compare with: not a difference */
+			return 2; /* not a difference */
 		}
-		if (sm || !outputs_equal(model, kernel, COMPARE_ALL)) {
-			printf("FAIL %s%s\n", argv[i], sm ? " (model run failed)" : "");
-			if (!sm)
-				print_udiff(stdout, "model", model, "kernel", kernel, COMPARE_ALL);
-			failed++;
-		} else {
-			printf("ok   %s\n", argv[i]);
-			passed++;
-		}
+		equal = !sm && outputs_equal(model, kernel, COMPARE_ALL);
+		if (!sm && !equal)
+			print_udiff(detail, "model", model, "kernel", kernel, COMPARE_ALL);
+		report_result(&r, equal, "%s%s", argv[i], sm ? " (model run failed)" : "");
 		free(model);
 		free(kernel);
 	}
-	printf("%d passed, %d failed\n", passed, failed);
-	return status ? status : failed ? 1 : 0;
+	report_end(&r);
+	return status ? status : r.failed ? 1 : 0;
 }

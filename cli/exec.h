@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The two executors of a parsed script. Both print to opts->out only what SCRIPT.md
+ * The two executors of a parsed script. Both print to opts->out only what docs/language.md
  * defines (dumps, `!!` lines) plus model-only lines starting with "# ".
  * Return the exit status: 0 ran to the end, 1 a `check` failed, 2 usage/environment error
  * (message on opts->err).
@@ -24,6 +24,7 @@ struct run_opts {
 	bool quiet;         /* no progress on err */
 	long fail_nth;      /* model: the nth allocation after the machine is made fails */
 	bool *injected;     /* model, out: that failure happened */
+	bool dot_stdout;    /* model: `dot -` writes to stdout; else (output captured) nowhere */
 };
 
 int model_run(const struct script *s, const struct run_opts *opts);

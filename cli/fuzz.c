@@ -350,7 +350,7 @@ static void fuzz_usage(FILE *out)
 	      "legacy, whose merge rules are 2.6.33's, up to the first command after which the\n"
 	      "VMA layouts differ (counted and reported as 'layouts parted').\n"
 	      "The first failing script is shrunk by deleting lines while it still fails and\n"
-	      "saved as DIR/fuzz-S-I.avs (DIR defaults to .).\n"
+	      "saved as DIR/fuzz-S-I.avs (DIR defaults to .; with '-' it is only printed).\n"
 	      "  --layout   only commands that change the layout (no write/read/populate)\n"
 	      "exit: 0 no failure, 1 a failure was found and saved, 2 usage error\n",
 	      out);
@@ -447,13 +447,18 @@ int cmd_fuzz(int argc, char **argv)
 		fprintf(stderr, "fuzz: script %lu fails; shrinking...\n", i);
 		text = shrink(text, &t);
 		snprintf(path, sizeof(path), "%s/fuzz-%lu-%lu.avs", dir, seed, i);
-		f = fopen(path, "w");
+		f = strcmp(dir, "-") ? fopen(path, "w") : NULL;
 		if (f) {
 			fprintf(f, "# anonvm fuzz --seed %lu --design %s%s: script %lu, shrunk\n%s", seed,
 				anonvm_design_name(t.design), t.kernel ? " --kernel" : "", i, text);
 			fclose(f);
+			printf("failure in script %lu, saved as %s:\n%s", i, path, text);
+		} else {
+			if (strcmp(dir, "-"))
+				fprintf(stderr, "anonvm fuzz: cannot write %s: %s\n", path,
+					strerror(errno));
+			printf("failure in script %lu:\n%s", i, text);
 		}
-		printf("failure in script %lu, saved as %s:\n%s", i, path, text);
 		try_text(text, &t, true, &diverged);
 		free(text);
 		return 1;

@@ -133,7 +133,7 @@ static int model_oom_kill(struct model *m, const struct op *op)
 }
 
 /*
- * A user access of every page of the range, page by page, as SCRIPT.md defines it; a signal
+ * A user access of every page of the range, page by page, as docs/language.md defines it; a signal
  * that stops it is left in t. Out of memory, the OOM killer runs on the main thread; in a
  * par block it would pull an address space from under the other threads: the run stops.
  */
@@ -174,17 +174,23 @@ static int model_access(struct model *m, struct model_thread *t, const struct op
 	return 0;
 }
 
-/* The anon_vma graph now, to path (open_graph_output: "-", .dot text, .png/.svg). */
+/*
+ * The anon_vma graph now, to path (open_graph_output: "-", .dot text, .png/.svg). Standard
+ * output gets it after what the run printed so far. 2 when it could not be written (said on
+ * err), else 0 or a negative errno.
+ */
 static int model_dot(struct model *m, const char *path)
 {
-	FILE *f = open_graph_output(path, m->o->err);
+	FILE *f;
 	int ret;
 
+	fflush(m->o->out);
+	f = open_graph_output(path, m->o->err);
 	if (!f)
-		return -EIO;
+		return 2;
 	ret = anonvm_dot(m->vm, f);
 	if (close_graph_output(f, path, m->o->err) && !ret)
-		ret = -EIO;
+		ret = 2;
 	return ret;
 }
 
@@ -298,6 +304,9 @@ static int model_step(struct model *m, struct model_thread *t, const struct op *
 		anonvm_stats_print(m->vm, m->o->out);
 		return 0;
 	case OP_DOT:
+		/* `dot -` only where the output is the user's, not captured for a comparison */
+		if (!strcmp(op->path, "-") && !m->o->dot_stdout)
+			return 0;
 		return model_dot(m, op->path);
 	case OP_REFERENCED:
 		return model_referenced(m, t, op);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * What both executors use to run a par block (docs/SCRIPT-EXTENSIONS.md): a start gate. The
+ * What both executors use to run a par block (docs/language.md): a start gate. The
  * block's threads are made first and wait at the gate; it opens once every one of them is
  * waiting, so that they all begin together, or calls the block off when one could not be
  * made. It allocates nothing (the kernel executor's workers use it).

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * script.c: the .avs parser (shared/SCRIPT.md), one for both executors.
+ * script.c: the .avs parser (docs/language.md), one for both executors.
  *
  * Each line is split into words; the first word is a command or a process name. Everything
  * that can be checked statically is checked here, so an executor only ever sees well-formed
@@ -37,7 +37,7 @@
 
 #include "script.h"
 
-/* Every advice Linux 6.18 accepts, but MADV_HWPOISON and MADV_SOFT_OFFLINE (SCRIPT.md). */
+/* Every advice Linux 6.18 accepts, but MADV_HWPOISON and MADV_SOFT_OFFLINE (docs/language.md). */
 const struct advice_name script_advices[] = {
 	{ "normal", 0 },	   { "random", 1 },	     { "sequential", 2 },
 	{ "willneed", 3 },	   { "dontneed", 4 },	     { "free", 8 },

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The .avs script language (shared/SCRIPT.md): one parser for both executors.
+ * The .avs script language (docs/language.md): one parser for both executors.
  *
  * A parsed script is a flat array of ops. Processes are named by an index into
  * script->names, given in order of creation (spawn or fork). The parser checks everything
  * that can be known before running: syntax, numbers, alignment, the arena, PROT, that a
  * process exists and is alive where it is used, and that no name is used twice.
  *
- * A par block (docs/SCRIPT-EXTENSIONS.md) is one OP_PAR op followed by its nr_body ops: the
+ * A par block (docs/language.md) is one OP_PAR op followed by its nr_body ops: the
  * commands of its lines in order, each line one thread (op->thread, 0-based, the ops of one
  * thread consecutive). Executors run the block at the OP_PAR op and go on after its body;
  * anything that only looks at each op (script_needs_pages) sees the body's ops as usual.
@@ -55,7 +55,7 @@ enum op_kind {
 #define OPF_NEWADDR 0x08   /* mremap: NEWADDR given (MREMAP_MAYMOVE|MREMAP_FIXED) */
 #define OPF_DONTUNMAP 0x10 /* mremap: MREMAP_DONTUNMAP */
 
-/* Advice as in SCRIPT.md; the values are Linux's MADV_* numbers. */
+/* Advice as in docs/language.md; the values are Linux's MADV_* numbers. */
 struct advice_name {
 	const char *name;
 	int advice;

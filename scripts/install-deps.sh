@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages anonvm needs, when some are missing (root: apt-get).
 set -e
-PKGS="gcc make meson ninja-build pkg-config liburcu-dev libcmocka-dev diffutils util-linux graphviz gnuplot-nox"
+PKGS="gcc make meson ninja-build pkg-config liburcu-dev libcmocka-dev diffutils util-linux graphviz gnuplot-nox groff-base"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

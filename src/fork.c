@@ -3,7 +3,7 @@
  * fork.c: fork and exit of address spaces. Kernel counterparts: kernel/fork.c (dup_mm),
  * mm/mmap.c (dup_mmap, exit_mmap).
  *
- * dup_mmap (KERNEL-SEMANTICS.md §2.8): the child's tree starts as a structural copy of the
+ * dup_mmap (docs/semantics.md §2.8): the child's tree starts as a structural copy of the
  * parent's (mt_dup), whose entries still point at the parent's VMAs; then, VMA by VMA in
  * address order, a VM_DONTCOPY VMA's range is erased, any other is replaced by a copy:
  * VM_WIPEONFORK gives it no anon_vma and no pages, otherwise anon_vma_fork links it into
@@ -60,7 +60,7 @@ static void __exit_mmap(struct mm_struct *mm, unsigned long stop)
 	VM_BUG_ON(count != mm->map_count);
 out:
 	mt_destroy(&mm->mm_mt);
-	mm->map_count = 0;
+	mm_map_count_add(mm, -mm->map_count);
 	mmap_write_unlock(mm);
 }
 
@@ -125,7 +125,7 @@ dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm, unsigned long *stop)
 		if (mas_store_gfp(&mas, tmp))
 			goto out_unlink_anon;
 		vma_mark_attached(tmp);
-		mm->map_count++;
+		mm_map_count_add(mm, 1);
 		if (tmp->vm_file)
 			shmem_file_get(tmp->vm_file);
 		retval = 0;

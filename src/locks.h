@@ -9,7 +9,7 @@
  * builds every acquisition is checked against the order seen so far. *_nested names the
  * second lock of a class a thread holds on purpose (fork's two mms).
  *
- * Lock order (KERNEL-SEMANTICS.md §3): mmap_lock > folio lock > VMA write lock >
+ * Lock order (docs/semantics.md §3): mmap_lock > folio lock > VMA write lock >
  * anon_vma root rwsem > page_table_lock / PTE lock > swap_lock, lru_lock.
  */
 #ifndef ANONVM_LOCKS_H
@@ -178,7 +178,7 @@ static inline void spin_unlock(spinlock_t *l)
 /*
  * mmap_write_lock/unlock also advance mm->mm_lock_seq (odd while write-held): a VMA whose
  * vm_lock_seq equals it is write-locked in this cycle, so unlocking the mmap_lock ends every
- * VMA write lock of the cycle at once (KERNEL-SEMANTICS.md §5).
+ * VMA write lock of the cycle at once (docs/semantics.md §5).
  */
 #define mmap_write_lock_nested(mm, subclass)                                                 \
 	do {                                                                                 \

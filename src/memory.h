@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Physical memory, page tables, faults, and the page-level work of the VMA operations
- * (KERNEL-SEMANTICS.md §4). What the VMA layer (vma.c, mmap.c, mremap.c, mprotect.c,
+ * (docs/semantics.md §4). What the VMA layer (vma.c, mmap.c, mremap.c, mprotect.c,
  * madvise.c, fork.c) calls is declared here.
  *
  * Owner: phys.c (RAM, frames, folios, zero page), pgtable.c (4-level tables), memory.c

@@ -103,7 +103,7 @@ struct vm_area_struct {
 	};
 
 	/*
-	 * Per-VMA lock (KERNEL-SEMANTICS.md §5), the kernel's shape (vm_refcnt, 6.15): 0
+	 * Per-VMA lock (docs/semantics.md §5), the kernel's shape (vm_refcnt, 6.15): 0
 	 * detached (not in the tree, or not yet); 1 attached; + 1 per reader holding it; +
 	 * VMA_LOCK_OFFSET while a writer waits for the readers to leave (vma.c).
 	 */
@@ -119,7 +119,7 @@ struct mm_struct {
 	atomic_int mm_lock_seq;     /* odd while mmap_lock is held for write; mmap_lock W */
 	spinlock_t page_table_lock; /* the upper page tables; anon_vma_prepare's last step */
 	struct pgd_table *pgd;      /* page tables (locks: pgtable.h) */
-	int map_count;              /* VMAs; mmap_lock W */
+	int map_count;              /* VMAs; mmap_lock W, through mm_map_count_add */
 	unsigned long total_vm;     /* pages mapped; mmap_lock W */
 	unsigned long mmap_base;    /* top of the top-down unmapped-area search */
 	unsigned long task_size;
@@ -132,6 +132,21 @@ struct mm_struct {
 	char name[32];              /* for pictures and reports (anonvm_mm_set_name); fixed */
 	bool dying;                 /* exit_mmap has started */
 };
+
+/*
+ * map_count changes under mmap_lock W; mremap's parameter check reads it without the lock, as
+ * the kernel's check_mremap_params does (a stale count only moves the -ENOMEM decision, which
+ * is made again under the lock): the stores are atomic so that this read is not a data race.
+ */
+static inline void mm_map_count_add(struct mm_struct *mm, int delta)
+{
+	__atomic_store_n(&mm->map_count, mm->map_count + delta, __ATOMIC_RELAXED);
+}
+
+static inline int mm_map_count_lockless(const struct mm_struct *mm)
+{
+	return __atomic_load_n(&mm->map_count, __ATOMIC_RELAXED);
+}
 
 /* The machine: physical memory, the rmap design, its processes. */
 struct anonvm {

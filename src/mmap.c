@@ -216,7 +216,7 @@ static void vms_complete_munmap_vmas(struct vma_munmap_struct *vms)
 	struct vm_area_struct *vma;
 	unsigned long index;
 
-	mm->map_count -= vms->vma_count;
+	mm_map_count_add(mm, -vms->vma_count);
 	if (!vms->nr_pages)
 		return;
 	vms_clear_ptes(vms);
@@ -463,7 +463,7 @@ __mmap_new_vma(struct mmap_state *map, struct vm_area_struct **vmap)
 	vma_start_write(vma);
 	mas_store_prealloc(&mas, vma);
 	vma_mark_attached(vma);
-	map->mm->map_count++;
+	mm_map_count_add(map->mm, 1);
 	*vmap = vma;
 	return 0;
 

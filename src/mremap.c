@@ -4,7 +4,7 @@
  * check_mremap_params, check_prep_vma, mremap_at / mremap_to / remap_move, move_vma); the
  * VMA side of a move is copy_vma (vma.c), the PTE side move_page_tables (memory.c).
  *
- * The cases (KERNEL-SEMANTICS.md §2.7):
+ * The cases (docs/semantics.md §2.7):
  *   no new address (flags 0 or MAYMOVE): shrink in place (munmap the tail), grow in place
  *	when [addr, old_len) ends the VMA and the space after it is free (vma_merge_extend:
  *	the VMA grows and may merge with the next), else move to a free area (MAYMOVE) or
@@ -105,20 +105,8 @@ static int __must_check check_mremap_params(struct vma_remap_struct *vrm)
 		return -EINVAL;
 	if (vrm_overlaps(vrm))
 		return -EINVAL;
-	return 0;
-}
-
-/*
- * The last check of the kernel's check_mremap_params, for moves: both the target and the
- * source may be split in three on the way. Linux reads map_count there before taking
- * mmap_lock (a racy read it tolerates); here it is read under the lock, which map_count
- * needs (another thread's mmap changes it), right after taking it, so that the errors
- * still come in Linux's order. mmap_lock W.
- */
-static int __must_check check_map_count(struct vma_remap_struct *vrm)
-{
-	if (vrm_implies_new_addr(vrm) &&
-	    (unsigned long)vrm->mm->map_count + 2 >= vrm->mm->vm->max_map_count - 3)
+	/* both the target and the source may be split in three on the way */
+	if ((unsigned long)mm_map_count_lockless(vrm->mm) + 2 >= vrm->mm->vm->max_map_count - 3)
 		return -ENOMEM;
 	return 0;
 }
@@ -469,10 +457,9 @@ static unsigned long do_mremap(struct vma_remap_struct *vrm)
 		return res;
 
 	mmap_write_lock(mm);
-	res = check_map_count(vrm);
-	if (!res && vrm_move_only(vrm)) {
+	if (vrm_move_only(vrm)) {
 		res = remap_move(vrm);
-	} else if (!res) {
+	} else {
 		vrm->vma = vma_lookup(mm, vrm->addr);
 		res = check_prep_vma(vrm);
 		if (!res)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * validate.c: the validator of a whole machine (KERNEL-SEMANTICS.md §2.9), run by `check`
+ * validate.c: the validator of a whole machine (docs/semantics.md §2.9), run by `check`
  * and, in debug test runs, after every step. It checks, with the machine quiescent:
  *
  *   layout:  every mm's VMA tree and VMAs (mm_valid, vma.c);

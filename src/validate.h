@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The validator (KERNEL-SEMANTICS.md §2.9): every invariant of every address space, VMA,
+ * The validator (docs/semantics.md §2.9): every invariant of every address space, VMA,
  * anon_vma, folio and page table of a machine.
  */
 #ifndef ANONVM_VALIDATE_H

@@ -4,7 +4,7 @@
  * every VMA-changing call (mmap, munmap, mprotect, madvise, mremap) goes through. Kernel
  * counterpart: mm/vma.c, whose function names this file keeps.
  *
- * Invariants (checked by mm_valid() at the end of every mutator, KERNEL-SEMANTICS.md §2.9):
+ * Invariants (checked by mm_valid() at the end of every mutator, docs/semantics.md §2.9):
  *   for every VMA V of mm:  the tree maps exactly [V.vm_start, V.vm_end - 1] to V;
  *                           V.vm_start < V.vm_end, both page aligned; V.vm_mm == mm;
  *   VMAs are ascending and disjoint: V(i).vm_end <= V(i+1).vm_start;
@@ -267,7 +267,7 @@ int vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
 	vma_start_write(vma);
 	mas_store_prealloc(&mas, vma);
 	vma_mark_attached(vma);
-	mm->map_count++;
+	mm_map_count_add(mm, 1);
 	validate_mm(mm);
 	return 0;
 }
@@ -327,7 +327,7 @@ static void vma_complete(struct vma_prepare *vp, struct mm_struct *mm, struct ma
 	if (vp->insert) {
 		mas_store_prealloc(mas, vp->insert);
 		vma_mark_attached(vp->insert);
-		mm->map_count++;
+		mm_map_count_add(mm, 1);
 	}
 	if (vp->anon_vma) {
 		anon_vma_interval_tree_post_update_vma(vp->vma);
@@ -339,7 +339,7 @@ static void vma_complete(struct vma_prepare *vp, struct mm_struct *mm, struct ma
 		vma_mark_detached(remove[i]);
 		/* its pages are vp->vma's now, reachable through vp->vma's chain */
 		unlink_anon_vmas(remove[i]);
-		mm->map_count--;
+		mm_map_count_add(mm, -1);
 		remove_vma(remove[i]);
 	}
 }

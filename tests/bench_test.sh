@@ -1,6 +1,7 @@
 #!/bin/sh
 # `anonvm bench` at tiny sizes: usage errors, the output formats, the counts each workload
 # must show on each design (never times), the kernel side and a plot. Not a benchmark.
+# Prints TAP (check.sh).
 anonvm=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -14,11 +15,9 @@ csv_field() {
 expect_field() { # expect_field NAME FILE DESIGN COLUMN VALUE
 	got=$(csv_field "$2" "$3" "$4")
 	if [ "$got" != "$5" ]; then
-		echo "FAIL $1: $3 $4 = '$got' (want '$5')"
-		sed 's/^/  /' "$2"
-		fail=1
+		result "$1: $3 $4 = '$got' (want '$5')" 1 "$2"
 	else
-		echo "ok   $1"
+		result "$1" 0
 	fi
 }
 b="$anonvm bench --quiet"
@@ -36,8 +35,8 @@ check "bad sample" 2 "unknown design" -- $b forkstorm --sample nope=3
 # oldest first (the parent's page at VMA 1, child i's at VMA i + 2): over 20 x 20 every
 # walk averages (20 * 1 + 20 * (2 + ... + 21)) / 420 = 11.
 $b forkstorm --children 20 --pages 20 --design all --csv >"$tmp/fs.csv" 2>&1
-head -1 "$tmp/fs.csv" | grep -q '^design,workload,vmas_visited_per_walk,ptes_probed_per_walk,anon_vmas,avcs,vmas,ns_per_walk,model_ms,kernel_ms,model_over_kernel' ||
-	{ echo "FAIL csv header"; fail=1; }
+head -1 "$tmp/fs.csv" | grep -q '^design,workload,vmas_visited_per_walk,ptes_probed_per_walk,anon_vmas,avcs,vmas,ns_per_walk,model_ms,kernel_ms,model_over_kernel'
+result "csv header" $? "$tmp/fs.csv"
 expect_field "forkstorm linux walks" "$tmp/fs.csv" linux walks 420
 expect_field "forkstorm linux VMAs per walk" "$tmp/fs.csv" linux vmas_visited_per_walk 1.000
 expect_field "forkstorm linux anon_vmas" "$tmp/fs.csv" linux anon_vmas 21
@@ -70,13 +69,13 @@ expect_field "splitvma VMAs" "$tmp/sv.csv" linux vmas 64
 $b reclaim --children 8 --pages 64 --design linux,legacy --csv >"$tmp/rc.csv" 2>&1
 for d in linux legacy; do
 	n=$(csv_field "$tmp/rc.csv" $d reclaimed)
-	if [ "${n:-0}" -gt 0 ] 2>/dev/null; then echo "ok   reclaim $d: $n reclaimed"; else
-		echo "FAIL reclaim $d: reclaimed '$n'"; sed 's/^/  /' "$tmp/rc.csv"; fail=1; fi
+	[ "${n:-0}" -gt 0 ] 2>/dev/null
+	result "reclaim $d: '$n' reclaimed" $? "$tmp/rc.csv"
 done
 lin=$(csv_field "$tmp/rc.csv" linux vmas_visited_per_reclaimed)
 leg=$(csv_field "$tmp/rc.csv" legacy vmas_visited_per_reclaimed)
-if awk -v a="$leg" -v b="$lin" 'BEGIN { exit !(a > b) }'; then echo "ok   reclaim legacy > linux"
-else echo "FAIL reclaim VMAs per reclaimed page: legacy $leg, linux $lin"; fail=1; fi
+awk -v a="$leg" -v b="$lin" 'BEGIN { exit !(a > b) }'
+result "reclaim VMAs per reclaimed page: legacy $leg > linux $lin" $?
 check "reclaim has no kernel side" 0 "reclaim" -- $b reclaim --children 2 --pages 16 --kernel --reps 1
 
 # every workload on the kernel too, JSON, a plot
@@ -86,8 +85,7 @@ check "kernel side" 0 '"model_over_kernel": [0-9]' -- $b forkstorm forkchain spl
 check "table" 0 "legacy/linux: VMAs visited per walk" -- $b forkstorm --children 4 --pages 4 \
 	--design linux,legacy
 check "plot" 0 "" -- $b spawn --vmas 10,20 --forks 2 --design linux,legacy --plot "$tmp/p.png"
-if ! head -c 8 "$tmp/p.png" 2>/dev/null | grep -q PNG; then
-	echo "FAIL plot: no PNG written"
-	fail=1
-fi
+head -c 8 "$tmp/p.png" 2>/dev/null | grep -q PNG
+result "plot: a PNG written" $?
+plan
 exit $fail

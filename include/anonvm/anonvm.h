@@ -23,6 +23,17 @@
 extern "C" {
 #endif
 
+/*
+ * The functions of this header are the library's interface: the shared library exports them
+ * and nothing else (it is built with hidden visibility), and the installed static archive
+ * keeps only them global.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define ANONVM_EXPORT __attribute__((visibility("default")))
+#else
+#define ANONVM_EXPORT
+#endif
+
 #define ANONVM_PAGE_SIZE 4096UL
 #define ANONVM_PAGE_SHIFT 12
 
@@ -42,9 +53,9 @@ enum anonvm_rmap_design {
 };
 
 /* The name of a design ("linux", "noreuse", "nointerval", "legacy"), NULL if unknown. */
-const char *anonvm_design_name(enum anonvm_rmap_design design);
+ANONVM_EXPORT const char *anonvm_design_name(enum anonvm_rmap_design design);
 /* The design of that name: 0 and *design set, or -EINVAL. */
-int anonvm_design_parse(const char *name, enum anonvm_rmap_design *design);
+ANONVM_EXPORT int anonvm_design_parse(const char *name, enum anonvm_rmap_design *design);
 
 struct anonvm_config {
 	size_t ram_bytes;        /* modelled RAM; default 1 GiB */
@@ -95,27 +106,27 @@ struct anonvm_config {
  * cap_sys_rawio from this process's effective capabilities. What cannot be read keeps its
  * default. So the model answers as the kernel executor's real processes would.
  */
-void anonvm_config_machine(struct anonvm_config *cfg);
+ANONVM_EXPORT void anonvm_config_machine(struct anonvm_config *cfg);
 
 /*
  * The debug level the library was built with: 0 (release: no self-checks), 1 (cheap
  * assertions), 2 (also the expensive validators, when anonvm_config.debug_level asks).
  */
-int anonvm_debug_level(void);
+ANONVM_EXPORT int anonvm_debug_level(void);
 
-void anonvm_config_default(struct anonvm_config *cfg);
-int anonvm_create(const struct anonvm_config *cfg, struct anonvm **out);
+ANONVM_EXPORT void anonvm_config_default(struct anonvm_config *cfg);
+ANONVM_EXPORT int anonvm_create(const struct anonvm_config *cfg, struct anonvm **out);
 /* Exits every process still alive, then frees the machine. */
-void anonvm_destroy(struct anonvm *vm);
-int anonvm_thread_register(void);
-void anonvm_thread_unregister(void);
+ANONVM_EXPORT void anonvm_destroy(struct anonvm *vm);
+ANONVM_EXPORT int anonvm_thread_register(void);
+ANONVM_EXPORT void anonvm_thread_unregister(void);
 
 /* Processes. */
-int anonvm_mm_new(struct anonvm *vm, struct anonvm_mm **out);
-int anonvm_fork(struct anonvm_mm *parent, struct anonvm_mm **child);
-void anonvm_exit(struct anonvm_mm *mm);
+ANONVM_EXPORT int anonvm_mm_new(struct anonvm *vm, struct anonvm_mm **out);
+ANONVM_EXPORT int anonvm_fork(struct anonvm_mm *parent, struct anonvm_mm **child);
+ANONVM_EXPORT void anonvm_exit(struct anonvm_mm *mm);
 /* A name for pictures and reports (anonvm_dot); at most 31 bytes are kept. Default "mm N". */
-void anonvm_mm_set_name(struct anonvm_mm *mm, const char *name);
+ANONVM_EXPORT void anonvm_mm_set_name(struct anonvm_mm *mm, const char *name);
 
 /* Memory system calls. Lengths are in bytes, as in the system calls. */
 #define ANONVM_PROT_READ 0x1
@@ -162,13 +173,16 @@ void anonvm_mm_set_name(struct anonvm_mm *mm, const char *name);
 #define ANONVM_MADV_GUARD_INSTALL 102
 #define ANONVM_MADV_GUARD_REMOVE 103
 
-int anonvm_mmap(struct anonvm_mm *mm, unsigned long addr, unsigned long len, int prot, int flags,
-		unsigned long *addrp);
-int anonvm_munmap(struct anonvm_mm *mm, unsigned long addr, unsigned long len);
-int anonvm_mprotect(struct anonvm_mm *mm, unsigned long addr, unsigned long len, int prot);
-int anonvm_mremap(struct anonvm_mm *mm, unsigned long old_addr, unsigned long old_len,
-		  unsigned long new_len, int flags, unsigned long new_addr, unsigned long *addrp);
-int anonvm_madvise(struct anonvm_mm *mm, unsigned long addr, unsigned long len, int advice);
+ANONVM_EXPORT int anonvm_mmap(struct anonvm_mm *mm, unsigned long addr, unsigned long len, int prot,
+			      int flags, unsigned long *addrp);
+ANONVM_EXPORT int anonvm_munmap(struct anonvm_mm *mm, unsigned long addr, unsigned long len);
+ANONVM_EXPORT int anonvm_mprotect(struct anonvm_mm *mm, unsigned long addr, unsigned long len,
+				  int prot);
+ANONVM_EXPORT int anonvm_mremap(struct anonvm_mm *mm, unsigned long old_addr, unsigned long old_len,
+				unsigned long new_len, int flags, unsigned long new_addr,
+				unsigned long *addrp);
+ANONVM_EXPORT int anonvm_madvise(struct anonvm_mm *mm, unsigned long addr, unsigned long len,
+				 int advice);
 
 /*
  * User accesses through the modelled MMU: faults are taken as the hardware would raise them.
@@ -176,10 +190,10 @@ int anonvm_madvise(struct anonvm_mm *mm, unsigned long addr, unsigned long len, 
  * object); *fault_addr (if not NULL) is then the faulting address, and every byte before it
  * was accessed. -ENOMEM: the fault ran out of memory.
  */
-int anonvm_write(struct anonvm_mm *mm, unsigned long addr, const void *buf, size_t len,
-		 unsigned long *fault_addr);
-int anonvm_read(struct anonvm_mm *mm, unsigned long addr, void *buf, size_t len,
-		unsigned long *fault_addr);
+ANONVM_EXPORT int anonvm_write(struct anonvm_mm *mm, unsigned long addr, const void *buf,
+			       size_t len, unsigned long *fault_addr);
+ANONVM_EXPORT int anonvm_read(struct anonvm_mm *mm, unsigned long addr, void *buf, size_t len,
+			      unsigned long *fault_addr);
 
 /*
  * Migration (migrate_pages): each anonymous page mapped in [addr, addr + len) of mm moves to a
@@ -187,15 +201,15 @@ int anonvm_read(struct anonvm_mm *mm, unsigned long addr, void *buf, size_t len,
  * NULL) gets how many moved (a page that is pinned, busy or not anonymous is left). 0, -EINVAL
  * (bad range), -ENOMEM.
  */
-int anonvm_migrate(struct anonvm_mm *mm, unsigned long addr, unsigned long len,
-		   unsigned long *nr_moved);
+ANONVM_EXPORT int anonvm_migrate(struct anonvm_mm *mm, unsigned long addr, unsigned long len,
+				 unsigned long *nr_moved);
 
 /*
  * Reclaim (try_to_free_pages): swap out up to nr pages, oldest first, as the kernel does when
  * memory runs short (an access that finds RAM full does it by itself). *reclaimed (if not
  * NULL) gets how many frames were freed. 0.
  */
-int anonvm_reclaim(struct anonvm *vm, unsigned long nr, unsigned long *reclaimed);
+ANONVM_EXPORT int anonvm_reclaim(struct anonvm *vm, unsigned long nr, unsigned long *reclaimed);
 
 /* Memory and swap of a machine, for tools and tests. */
 struct anonvm_meminfo {
@@ -208,7 +222,7 @@ struct anonvm_meminfo {
 	unsigned long swap_outs, swap_ins; /* pages written to / read from swap so far */
 	unsigned long migrated;       /* pages migrated so far */
 };
-void anonvm_meminfo(struct anonvm *vm, struct anonvm_meminfo *info);
+ANONVM_EXPORT void anonvm_meminfo(struct anonvm *vm, struct anonvm_meminfo *info);
 
 /* Inspection (a stable view for dumps and tools). */
 struct anonvm_vma_info {
@@ -221,7 +235,8 @@ struct anonvm_vma_info {
 };
 
 /* The first VMA that ends above addr: 0, or -ENOENT when there is none. */
-int anonvm_vma_next(struct anonvm_mm *mm, unsigned long addr, struct anonvm_vma_info *info);
+ANONVM_EXPORT int anonvm_vma_next(struct anonvm_mm *mm, unsigned long addr,
+				  struct anonvm_vma_info *info);
 
 enum anonvm_page_kind {
 	ANONVM_PAGE_NONE = 0, /* nothing present */
@@ -240,15 +255,16 @@ struct anonvm_page_info {
 	const void *data;       /* the frame's 4096 bytes, NULL in metadata-only mode */
 };
 
-int anonvm_page_query(struct anonvm_mm *mm, unsigned long addr, struct anonvm_page_info *info);
+ANONVM_EXPORT int anonvm_page_query(struct anonvm_mm *mm, unsigned long addr,
+				    struct anonvm_page_info *info);
 /*
  * The first page at or above addr and below end that is not ANONVM_PAGE_NONE: 0 with *addrp
  * its address and *info as anonvm_page_query gives it, or -ENOENT when there is none. Its
  * cost follows the page tables present, not the length of the range (a dump of an empty
  * 4 TiB mapping is immediate).
  */
-int anonvm_page_next(struct anonvm_mm *mm, unsigned long addr, unsigned long end,
-		     unsigned long *addrp, struct anonvm_page_info *info);
+ANONVM_EXPORT int anonvm_page_next(struct anonvm_mm *mm, unsigned long addr, unsigned long end,
+				   unsigned long *addrp, struct anonvm_page_info *info);
 
 /*
  * The reverse-map walk of reclaim's referenced check (folio_referenced) on the anonymous page
@@ -262,7 +278,8 @@ struct anonvm_referenced {
 	unsigned long vmas_visited; /* VMAs the walk looked at */
 	unsigned long ptes_probed;  /* PTEs it read */
 };
-int anonvm_page_referenced(struct anonvm_mm *mm, unsigned long addr, struct anonvm_referenced *r);
+ANONVM_EXPORT int anonvm_page_referenced(struct anonvm_mm *mm, unsigned long addr,
+					 struct anonvm_referenced *r);
 
 /*
  * Out of memory. A user access that needs a page when none is left (RAM, or the memory
@@ -272,7 +289,7 @@ int anonvm_page_referenced(struct anonvm_mm *mm, unsigned long addr, struct anon
  * gives that number; the caller kills the victim (anonvm_exit) and retries, as
  * `anonvm run` does.
  */
-long anonvm_oom_badness(struct anonvm_mm *mm);
+ANONVM_EXPORT long anonvm_oom_badness(struct anonvm_mm *mm);
 
 /* Debugging. */
 /*
@@ -280,18 +297,18 @@ long anonvm_oom_badness(struct anonvm_mm *mm);
  * The machine must be quiescent (no call in flight). `anonvm run --validate` runs it after
  * every command of a script.
  */
-int anonvm_check(struct anonvm *vm, FILE *out);
-void anonvm_stats_print(struct anonvm *vm, FILE *out);
+ANONVM_EXPORT int anonvm_check(struct anonvm *vm, FILE *out);
+ANONVM_EXPORT void anonvm_stats_print(struct anonvm *vm, FILE *out);
 /* The counter of that name (as `stats` prints it: "pswpout", "rmap_vmas_visited"...). 0, -ENOENT. */
-int anonvm_stat(struct anonvm *vm, const char *name, unsigned long *value);
-int anonvm_dot(struct anonvm *vm, FILE *out);
+ANONVM_EXPORT int anonvm_stat(struct anonvm *vm, const char *name, unsigned long *value);
+ANONVM_EXPORT int anonvm_dot(struct anonvm *vm, FILE *out);
 
 /*
  * Allocation seam: the nth allocation from now fails (n >= 1), once; 0 disables.
  * anonvm_fail_fired: whether that failure has happened since the last anonvm_fail_nth.
  */
-void anonvm_fail_nth(long n);
-bool anonvm_fail_fired(void);
+ANONVM_EXPORT void anonvm_fail_nth(long n);
+ANONVM_EXPORT bool anonvm_fail_fired(void);
 
 /* Live objects of every kind, summed over all machines of this program. */
 struct anonvm_live {
@@ -300,9 +317,9 @@ struct anonvm_live {
 	 * folio descriptors */
 	long bytes;
 };
-void anonvm_live_objects(struct anonvm_live *live);
+ANONVM_EXPORT void anonvm_live_objects(struct anonvm_live *live);
 /* Waits until every object freed after an RCU grace period is freed. */
-void anonvm_quiesce(void);
+ANONVM_EXPORT void anonvm_quiesce(void);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * test_forkstorm.c: the forkstorm of ANCHORS.md through the public API, at full size:
+ * test_forkstorm.c: the forkstorm of docs/semantics.md §8 through the public API, at full size:
  * a parent writes one 1000-page private VMA, forks 1000 children, every child writes all
  * 1000 pages, then the referenced walk (folio_referenced) runs on every anonymous page of
  * every process. Before the children write, a walk from a parent page finds all 1001

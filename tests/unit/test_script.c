@@ -2,7 +2,7 @@
 /*
  * test_script.c: the .avs parser (cli/script.c) and the canonical printer (cli/canon.c):
  * every kind of malformed line gives `PATH:LINE: error: ...` and status 2; well-formed
- * scripts give the ops SCRIPT.md defines; the dump is printed in the canonical form.
+ * scripts give the ops docs/language.md defines; the dump is printed in the canonical form.
  */
 #include <setjmp.h>
 #include <stdarg.h>
