@@ -685,8 +685,12 @@ static int zap_pte(pte_t *ptep, unsigned long addr, void *arg)
 	folio = pte_folio(ram, pte);
 	if (is_zero_folio(folio))
 		return 0;
-	folio_remove_rmap_pte(folio, vma);
+	/*
+	 * The counter first, as zap_present_folio_ptes does: it reads folio->mapping, which
+	 * reclaim may clear (shmem_writeout) as soon as the folio is unmapped.
+	 */
 	add_mm_counter(mm, folio, -1);
+	folio_remove_rmap_pte(folio, vma);
 	/* free_swap_cache: a swap-cache folio nothing maps any more need not keep its slot */
 	if (folio_test_flag(folio, PG_swapcache) && !folio_mapped(folio) && folio_trylock(folio)) {
 		folio_free_swap(mm->vm, folio);
@@ -901,19 +905,24 @@ static int move_pte(pte_t *ptep, unsigned long addr, void *arg)
 
 /*
  * Every destination PTE table the move needs: one for each 2 MiB of the destination that
- * receives a PTE, allocated with no lock held, found by walking the source's PTEs (so an
- * untouched range costs nothing).
+ * receives a PTE, found by walking the source's PTEs (so an untouched range costs nothing).
+ * alloc: the missing ones are allocated, with no lock held (0, -ENOMEM); else they are only
+ * looked for, page_table_lock held (-EAGAIN when one is missing).
  */
 static int move_pte_alloc(struct mm_struct *mm, unsigned long old_addr, unsigned long new_addr,
-			  unsigned long len)
+			  unsigned long len, bool alloc)
 {
 	unsigned long addr = old_addr, end = old_addr + len;
+	spinlock_t *ptl;
 	int ret;
 
 	while ((addr = next_pte_addr(mm, addr, end)) < end) {
 		unsigned long dst = addr - old_addr + new_addr;
 
-		ret = __pte_alloc(mm, dst);
+		if (alloc)
+			ret = __pte_alloc(mm, dst);
+		else
+			ret = pte_offset_map_nolock(mm, dst, &ptl) ? 0 : -EAGAIN;
 		if (ret)
 			return ret;
 		addr = pmd_addr_end(dst, new_addr + len) - new_addr + old_addr;
@@ -925,7 +934,7 @@ static int move_pte_alloc(struct mm_struct *mm, unsigned long old_addr, unsigned
  * move_ptes: every PTE of [old_addr, old_addr + len) to the same offset from new_addr, a
  * chunk at a time that lies in one old and one new PTE table: the old table's ptl, then the
  * new one's (nested) if it is another table. The tables exist (move_pte_alloc) and stay:
- * mremap holds mmap_lock for write, so no zap runs.
+ * the caller holds page_table_lock, under which alone a table is detached.
  */
 static void move_ptes(struct mm_struct *mm, unsigned long old_addr, unsigned long new_addr,
 		      unsigned long len)
@@ -967,16 +976,31 @@ int move_page_tables(struct vm_area_struct *vma, unsigned long old_addr,
 
 	VM_BUG_ON(new_vma->vm_mm != mm);
 	VM_BUG_ON(old_addr + len > new_addr && new_addr + len > old_addr);
-	/* allocate first, with no lock held: every destination table the move needs */
-	ret = move_pte_alloc(mm, old_addr, new_addr, len);
-	if (ret) {
-		free_empty_pgtables(mm, new_addr, new_addr + len);
-		return ret;
+	/*
+	 * Allocate first, with no lock held: every destination table the move needs. Until the
+	 * move fills it, such a table is empty, and a MADV_DONTNEED under the VMA lock of
+	 * another VMA in the same 2 MiB (zap_vma_range) frees empty tables: mmap_lock held for
+	 * writing does not exclude it. Tables are detached only under page_table_lock: once
+	 * they are all seen under it, it is held until the move has filled them.
+	 */
+	for (;;) {
+		ret = move_pte_alloc(mm, old_addr, new_addr, len, true);
+		if (ret) {
+			free_empty_pgtables(mm, new_addr, new_addr + len);
+			return ret;
+		}
+		if (anon_vma)
+			anon_vma_lock_write(anon_vma);
+		spin_lock(&mm->page_table_lock);
+		if (!move_pte_alloc(mm, old_addr, new_addr, len, false))
+			break;
+		spin_unlock(&mm->page_table_lock); /* one was freed again: allocate again */
+		if (anon_vma)
+			anon_vma_unlock_write(anon_vma);
 	}
 	/* point of no return */
-	if (anon_vma)
-		anon_vma_lock_write(anon_vma);
 	move_ptes(mm, old_addr, new_addr, len);
+	spin_unlock(&mm->page_table_lock);
 	if (anon_vma)
 		anon_vma_unlock_write(anon_vma);
 	free_empty_pgtables(mm, old_addr, old_addr + len);

@@ -22,7 +22,8 @@
  * shmem_punch_hole, after the caller unmapped them from every VMA); no swap yet.
  *
  * Locks: file->lock guards pages[]; it nests inside the page-table lock (fault-around looks
- * pages up with the PTE lock held).
+ * pages up with the PTE lock held) and inside the folio lock. A folio leaves the cache for
+ * good (truncation, shmem_put_cached) under its folio lock, with only mmap_lock held.
  */
 #include <errno.h>
 
@@ -61,23 +62,39 @@ struct shmem_file *shmem_file_get(struct shmem_file *file)
 	return file;
 }
 
-/* One entry of the page cache let go: a folio's reference, or a swapped page's slot. */
+/*
+ * One entry of the page cache let go (it has left pages[]): a folio's reference, or a
+ * swapped page's slot. A folio is truncated under its lock, as truncate_inode_folio does:
+ * reclaim may hold it isolated (a reference of its own) and locked, and it reads
+ * folio->mapping under that lock to reach the file (shmem_writeout); once mapping is
+ * cleared, reclaim leaves the folio alone, so the file may be freed after this returns.
+ */
 static void shmem_put_cached(void *entry, void *arg)
 {
 	struct shmem_file *file = arg;
+	struct folio *folio = entry;
 
-	if (xa_is_value(entry))
+	if (xa_is_value(entry)) {
 		free_swap_and_cache(file->vm, (swp_entry_t){ xa_to_value(entry) });
-	else
-		folio_put(file->ram, entry);
+		return;
+	}
+	folio_lock(folio);
+	folio->mapping = 0;
+	folio_unlock(folio);
+	folio_put(file->ram, folio);
 }
 
 void shmem_file_put(struct shmem_file *file)
 {
 	if (atomic_fetch_sub(&file->refcount, 1) != 1)
 		return;
-	/* the last reference: nobody else can look at pages any more */
-	xa_destroy(&file->pages, shmem_put_cached, file);
+	/*
+	 * The last reference: no VMA maps the file any more, but reclaim may still reach it
+	 * through a folio it isolated before (folio->mapping) and look pages[] up under
+	 * file->lock: every entry is erased under that lock, and every folio truncated under
+	 * its own lock (shmem_evict_inode's truncation), before the file goes.
+	 */
+	shmem_punch_hole(file, 0, file->nr_pages);
 	vm_unacct_memory(file->vm, file->charged);
 	spin_lock_destroy(&file->lock);
 	av_free(AV_OBJ_SHMEM, file);
@@ -178,7 +195,12 @@ int shmem_writeout(struct folio *folio)
 		delete_from_swap_cache(vm, folio);
 		return -EAGAIN;
 	}
-	folio_put(file->ram, folio); /* the page cache's reference: the swap cache has one */
+	/*
+	 * The page cache's reference: the swap cache has one. Not file->ram: once the entry
+	 * is a swap value, truncation no longer waits for our folio lock, and the file may be
+	 * freed as soon as its lock is dropped.
+	 */
+	folio_put(vm->ram, folio);
 	return 0;
 }
 

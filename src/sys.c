@@ -111,6 +111,8 @@ void anonvm_destroy(struct anonvm *vm)
 {
 	while (!list_empty(&vm->mms))
 		anonvm_exit(mm_handle(list_first_entry(&vm->mms, struct mm_struct, mmlist)));
+	/* what reclaim has not freed yet of the folios a contended unmap left in the cache */
+	try_to_reclaim_swap_cache(vm);
 	rcu_barrier();
 	swap_destroy(vm);
 	ram_destroy(vm);

@@ -19,8 +19,9 @@
  *            entries naming it (every shmem page is its object's, at its index); an
  *            exclusive swap PTE
  *            is its slot's only one; SWAP_HAS_CACHE <=> a folio in the swap cache, with
- *            PG_swapcache and private naming the slot; no unmapped swap-cache folio whose
- *            slot nothing names; inuse_pages and nr_cache; no migration entry (quiescent);
+ *            PG_swapcache and private naming the slot (it may be unmapped with a slot nothing
+ *            names: an orphan left for reclaim); inuse_pages and nr_cache; no migration
+ *            entry (quiescent);
  *   rss:     each mm's rss_anon, rss_shmem and nr_swapents == its PTEs of each kind;
  *   LRU:     each list's entries are live folios flagged PG_lru, PG_active as the list
  *            says, as many as nr[]; every live folio is on a list (nothing is isolated while
@@ -309,10 +310,12 @@ static void check_swap(struct vctx *c)
 			violation(c, "swap slot %lu: its cached folio %lu does not name it", s,
 				  folio_pfn(c->vm->ram, folio));
 			report_folio(c->out, c->vm->ram, folio);
-		} else if (!folio_mapped(folio) && !count) {
-			violation(c, "swap slot %lu: an orphan folio %lu in the cache (unmapped, "
-				  "no swap PTE)", s, folio_pfn(c->vm->ram, folio));
 		}
+		/*
+		 * An unmapped folio whose slot nothing names is allowed: free_swap_and_cache
+		 * only try-locks it, and leaves it to reclaim when another thread holds it
+		 * (check_frames: it is on the LRU, where reclaim finds it).
+		 */
 	}
 	if (inuse != si->inuse_pages || cached != si->nr_cache)
 		violation(c, "swap: inuse_pages %lu nr_cache %lu, counted %lu %lu", si->inuse_pages,

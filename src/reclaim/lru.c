@@ -112,6 +112,12 @@ void lru_del_freed(struct ram *ram, struct folio *folio)
 	struct lruvec *lruvec = &ram->lruvec;
 
 	spin_lock(&lruvec->lru_lock);
-	lruvec_del_folio(lruvec, folio);
+	/*
+	 * folio_put saw PG_lru before taking the lock: isolate_lru_folios may have taken the
+	 * folio off its list since (its folio_try_get failed: our put had reached 0). Deleting
+	 * it again would count it twice out of nr[].
+	 */
+	if (folio_test_flag(folio, PG_lru))
+		lruvec_del_folio(lruvec, folio);
 	spin_unlock(&lruvec->lru_lock);
 }

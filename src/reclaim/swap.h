@@ -101,6 +101,12 @@ bool folio_free_swap(struct anonvm *vm, struct folio *folio);
  * that nothing maps any more leaves the cache (if its lock can be had).
  */
 void free_swap_and_cache(struct anonvm *vm, swp_entry_t entry);
+/*
+ * Every swap-cache folio that nothing maps and no swap PTE names leaves the cache, its lock
+ * waited for (__try_to_reclaim_swap on each slot): the orphans free_swap_and_cache could not
+ * lock. For a machine's teardown, once every process has exited.
+ */
+void try_to_reclaim_swap_cache(struct anonvm *vm);
 /* vm_swap_full: more than half the slots are used. */
 bool vm_swap_full(struct anonvm *vm);
 

@@ -205,13 +205,39 @@ void free_swap_and_cache(struct anonvm *vm, swp_entry_t entry)
 	spin_unlock(&si->lock);
 	if (!folio)
 		return;
-	/* __try_to_reclaim_swap: an unmapped swap-cache folio nobody needs */
+	/*
+	 * __try_to_reclaim_swap: an unmapped swap-cache folio nobody needs. When another
+	 * thread holds its lock (reclaim, a migration, a swap-in whose PTE changed), it stays
+	 * in the cache, an orphan on the LRU, for reclaim to free later, as in Linux.
+	 */
 	if (folio_trylock(folio)) {
 		if (!folio_mapped(folio))
 			folio_free_swap(vm, folio);
 		folio_unlock(folio);
 	}
 	folio_put(vm->ram, folio);
+}
+
+void try_to_reclaim_swap_cache(struct anonvm *vm)
+{
+	struct swap_info_struct *si = swap_info(vm);
+
+	for (unsigned long s = 1; s < si->max; s++) {
+		struct folio *folio = NULL;
+
+		spin_lock(&si->lock);
+		if (si->cache[s] && !(si->swap_map[s] & SWAP_MAP_MAX) &&
+		    folio_try_get(si->cache[s]))
+			folio = si->cache[s];
+		spin_unlock(&si->lock);
+		if (!folio)
+			continue;
+		folio_lock(folio);
+		if (!folio_mapped(folio))
+			folio_free_swap(vm, folio);
+		folio_unlock(folio);
+		folio_put(vm->ram, folio);
+	}
 }
 
 bool vm_swap_full(struct anonvm *vm)

@@ -98,9 +98,11 @@ static bool shrink_folio(struct anonvm *vm, struct folio *folio, bool ignore_ref
 		/*
 		 * shmem: without a file rmap, anonvm reclaims only what no page table maps (the
 		 * pages MADV_PAGEOUT unmapped, or not mapped at all); shmem_writeout moves it to
-		 * the swap cache, and it goes on as an anonymous folio would.
+		 * the swap cache, and it goes on as an anonymous folio would. No mapping: the
+		 * file was freed since the folio was isolated (truncated under the folio lock,
+		 * shmem_put_cached): our reference is the last, the putback frees it.
 		 */
-		if (folio_mapped(folio) || shmem_writeout(folio))
+		if (!folio->mapping || folio_mapped(folio) || shmem_writeout(folio))
 			return false;
 	}
 	if (!ignore_references && folio_mapped(folio)) {

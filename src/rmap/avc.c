@@ -253,10 +253,17 @@ static int anon_vma_fork_avc(struct vm_area_struct *vma, struct vm_area_struct *
 	if (ret || vma->anon_vma)
 		goto out_free_avc; /* failed, or reused an ancestor: ours is not needed */
 
-	/* Not yet linked anywhere: its fields may be set without the lock. */
+	/*
+	 * Not yet linked to any VMA: its fields may be set without the root lock. But it is in
+	 * the machine's registry since anon_vma_alloc, and anon_vma_family_empty (another
+	 * family's root dying) reads every registered anon_vma's root under anon_vmas_lock:
+	 * the family is set under that lock.
+	 */
 	anon_vma->num_active_vmas = 1;
+	spin_lock(&vm->anon_vmas_lock);
 	anon_vma->root = pvma->anon_vma->root;
 	anon_vma->parent = pvma->anon_vma;
+	spin_unlock(&vm->anon_vmas_lock);
 	/* the lock lives in the root: pin it for as long as this anon_vma lives */
 	get_anon_vma(anon_vma->root);
 	vma->anon_vma = anon_vma;

@@ -3,6 +3,7 @@
  * designs.h: unit tests parametrised by the reverse-map design. A test program runs its
  * group once per design (run_per_design), with test_design set; its fixtures make machines
  * through test_config(), and a test that holds for some designs only asks test_design_is().
+ * Include it after cmocka.h.
  */
 #ifndef ANONVM_TEST_DESIGNS_H
 #define ANONVM_TEST_DESIGNS_H
@@ -29,6 +30,19 @@ static inline void test_config(struct anonvm_config *cfg)
 {
 	anonvm_config_default(cfg);
 	cfg->design = test_design;
+}
+
+/* The machine goes; once RCU callbacks have run, no object of any kind may be left. */
+static inline void destroy_and_check_nothing_left(struct anonvm *vm)
+{
+	struct anonvm_live live;
+
+	anonvm_destroy(vm);
+	anonvm_quiesce();
+	anonvm_live_objects(&live);
+	assert_int_equal(live.mm | live.vma | live.maple_node | live.anon_vma | live.avc |
+				 live.folio | live.pgtable | live.shmem | live.other,
+			 0);
 }
 
 /* Runs tests[n] as group "prog/DESIGN" for each design in mask; the number of failures. */

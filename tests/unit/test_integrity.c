@@ -4,10 +4,9 @@
  * pages of one private VMA each, with the machine's RAM limited to a quarter of the pages
  * they touch, so that most pages go through swap (direct reclaim when RAM is full, and
  * MADV_PAGEOUT), and with random migrations; on every design. Every read is compared with a
- * trivially correct reference: each process a flat map of its pages (a token per page: the
- * page holds the token's pattern, or zeroes), fork a full copy. The validator runs every
- * CHECK_EVERY steps; at the end every process exits and no swap slot, frame or object is
- * left.
+ * trivially correct reference (reference.h: each process a flat map of its pages, a token per
+ * page, fork a full copy). The validator runs every CHECK_EVERY steps; at the end every
+ * process exits and no swap slot, frame or object is left.
  *
  * Scale: the short run (make check) is 40 processes, 20000 steps per design; `test_integrity
  * --full` runs 200 processes and 200000 steps per design.
@@ -21,6 +20,7 @@
 #include <cmocka.h>
 
 #include "designs.h"
+#include "reference.h"
 
 #define BASE 0x100000000000UL
 #define PAGES 32 /* pages of each process's VMA */
@@ -30,7 +30,7 @@ static int nr_procs_max = 40, nr_steps = 20000;
 
 struct proc {
 	struct anonvm_mm *mm;
-	uint64_t token[PAGES]; /* 0: the page reads as zeroes */
+	struct ref_range ref; /* what it should see at [BASE, BASE + PAGES pages) */
 };
 
 static uint64_t rng;
@@ -48,37 +48,20 @@ static unsigned long rnd(unsigned long n)
 	return rnd64() % n;
 }
 
-/* The 4096 bytes a page holding token shows. */
-static void fill(unsigned char *page, uint64_t token)
-{
-	for (size_t i = 0; i < ANONVM_PAGE_SIZE; i += 8) {
-		uint64_t v = token ? token ^ (i * 0x9e3779b97f4a7c15ULL) : 0;
-
-		memcpy(page + i, &v, 8);
-	}
-}
-
 static void check_page(struct proc *p, int page)
 {
-	static unsigned char got[ANONVM_PAGE_SIZE], want[ANONVM_PAGE_SIZE];
+	char msg[256];
 
-	assert_int_equal(anonvm_read(p->mm, BASE + page * ANONVM_PAGE_SIZE, got, sizeof(got),
-				     NULL),
-			 0);
-	fill(want, p->token[page]);
-	if (memcmp(got, want, sizeof(got)))
-		fail_msg("page %d: not what was written (token %#llx)", page,
-			 (unsigned long long)p->token[page]);
+	if (ref_read_check(p->mm, &p->ref, BASE + page * ANONVM_PAGE_SIZE, 1, msg, sizeof(msg)))
+		fail_msg("%s", msg);
 }
 
 static void test_integrity(void **state)
 {
 	struct proc *procs = calloc(nr_procs_max, sizeof(*procs));
 	unsigned long touched = (unsigned long)nr_procs_max * PAGES, addr;
-	static unsigned char page[ANONVM_PAGE_SIZE];
 	struct anonvm_meminfo mi;
 	struct anonvm_config cfg;
-	struct anonvm_live live;
 	struct anonvm *vm;
 	int nr = 1;
 
@@ -88,6 +71,11 @@ static void test_integrity(void **state)
 	cfg.swap_bytes = 2 * touched * ANONVM_PAGE_SIZE;
 	assert_int_equal(anonvm_create(&cfg, &vm), 0);
 	assert_int_equal(anonvm_mm_new(vm, &procs[0].mm), 0);
+	ref_init(&procs[0].ref, BASE, PAGES);
+	assert_int_equal(ref_mmap(&procs[0].ref, BASE, PAGES * ANONVM_PAGE_SIZE,
+				  ANONVM_PROT_READ | ANONVM_PROT_WRITE,
+				  ANONVM_MAP_PRIVATE | ANONVM_MAP_FIXED),
+			 0);
 	assert_int_equal(anonvm_mmap(procs[0].mm, BASE, PAGES * ANONVM_PAGE_SIZE,
 				     ANONVM_PROT_READ | ANONVM_PROT_WRITE,
 				     ANONVM_MAP_PRIVATE | ANONVM_MAP_FIXED | ANONVM_MAP_NORESERVE,
@@ -102,20 +90,23 @@ static void test_integrity(void **state)
 		if (pg + len > PAGES)
 			len = PAGES - pg;
 		if (r < 40) {
-			p->token[pg] = rnd64() | 1;
-			fill(page, p->token[pg]);
-			assert_int_equal(anonvm_write(p->mm, at, page, sizeof(page), NULL), 0);
+			uint64_t token = rnd64() | 1;
+			char msg[256];
+
+			if (ref_write(p->mm, &p->ref, at, 1, &token, msg, sizeof(msg)))
+				fail_msg("%s", msg);
 		} else if (r < 75) {
 			check_page(p, pg);
 		} else if (r < 82) {
 			if (nr < nr_procs_max) {
 				assert_int_equal(anonvm_fork(p->mm, &procs[nr].mm), 0);
-				memcpy(procs[nr].token, p->token, sizeof(p->token));
+				ref_fork(&procs[nr].ref, &p->ref);
 				nr++;
 			}
 		} else if (r < 85) {
 			if (nr > 1) {
 				anonvm_exit(p->mm);
+				ref_destroy(&p->ref);
 				*p = procs[--nr];
 			}
 		} else if (r < 91) {
@@ -127,8 +118,8 @@ static void test_integrity(void **state)
 		} else {
 			assert_int_equal(anonvm_madvise(p->mm, at, len * ANONVM_PAGE_SIZE,
 							ANONVM_MADV_DONTNEED),
-					 0);
-			memset(&p->token[pg], 0, len * sizeof(p->token[0]));
+					 ref_madvise(&p->ref, at, len * ANONVM_PAGE_SIZE,
+						     ANONVM_MADV_DONTNEED));
 		}
 		if (step % CHECK_EVERY == 0) {
 			assert_int_equal(anonvm_check(vm, stderr), 0);
@@ -146,18 +137,15 @@ static void test_integrity(void **state)
 	/* most pages went out to swap and came back, several times */
 	assert_true(mi.swap_outs > 2 * touched && mi.swap_ins > 2 * touched);
 	assert_true(mi.migrated > 0);
-	while (nr)
+	while (nr) {
 		anonvm_exit(procs[--nr].mm);
+		ref_destroy(&procs[nr].ref);
+	}
 	anonvm_meminfo(vm, &mi);
 	assert_int_equal(mi.swap_in_use, 0);
 	assert_int_equal(mi.swap_cache, 0);
 	assert_int_equal(mi.frames_in_use, 0);
-	anonvm_destroy(vm);
-	anonvm_quiesce();
-	anonvm_live_objects(&live);
-	assert_int_equal(live.mm | live.vma | live.maple_node | live.anon_vma | live.avc |
-				 live.folio | live.pgtable | live.shmem | live.other,
-			 0);
+	destroy_and_check_nothing_left(vm);
 	free(procs);
 }
 
