@@ -320,7 +320,7 @@ struct anonvm_lock_waits {
 	unsigned long anon_vma_contended, anon_vma_wait_ns;
 	unsigned long mmap_lock_contended, mmap_lock_wait_ns;
 };
-void anonvm_thread_lock_waits(struct anonvm_lock_waits *waits);
+ANONVM_EXPORT void anonvm_thread_lock_waits(struct anonvm_lock_waits *waits);
 
 /*
  * Allocation seam: the nth allocation from now fails (n >= 1), once; 0 disables.
