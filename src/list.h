@@ -56,6 +56,13 @@ static inline void list_del(struct list_head *e)
 	list_del_init(e);
 }
 
+/* e off its list, to the head of another (or of the same one). */
+static inline void list_move(struct list_head *e, struct list_head *head)
+{
+	list_del_init(e);
+	list_add(e, head);
+}
+
 static inline bool list_empty(const struct list_head *h)
 {
 	return h->next == h;

@@ -113,9 +113,9 @@ void lru_del_freed(struct ram *ram, struct folio *folio)
 
 	spin_lock(&lruvec->lru_lock);
 	/*
-	 * folio_put saw PG_lru before taking the lock: isolate_lru_folios may have taken the
-	 * folio off its list since (its folio_try_get failed: our put had reached 0). Deleting
-	 * it again would count it twice out of nr[].
+	 * folio_put saw PG_lru before taking the lock. Nobody clears PG_lru without holding a
+	 * reference (isolate_lru_folios and folio_isolate_lru take theirs first and pass over a
+	 * folio whose count is 0), so it is still on its list: checked all the same.
 	 */
 	if (folio_test_flag(folio, PG_lru))
 		lruvec_del_folio(lruvec, folio);

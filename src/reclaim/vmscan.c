@@ -27,6 +27,7 @@
  * page-table lock > swap lock, LRU lock. Called with no page-table lock held.
  */
 #include "ktime.h"
+#include "race.h"
 #include "swap.h"
 
 #define SWAP_CLUSTER_MAX 32
@@ -177,22 +178,34 @@ unsigned long reclaim_pages(struct anonvm *vm, struct list_head *folio_list)
 	return shrink_folio_list(vm, folio_list, true);
 }
 
-/* Isolate up to nr folios from the tail of list l onto dst; the number isolated. */
+/*
+ * Isolate up to nr folios from the tail of list l onto dst; the number isolated. The
+ * reference comes first, and only then is a folio taken off its list and PG_lru cleared, as
+ * in Linux: a final folio_put that finds PG_lru clear frees the frame without lru_lock, the
+ * frame may be allocated again at once, and a folio_try_get made after the clear would take
+ * a reference on that next folio and isolate it, while its owner puts it on the LRU.
+ */
 static unsigned long isolate_lru_folios(struct lruvec *lruvec, enum lru_list l,
 					unsigned long nr, struct list_head *dst)
 {
-	unsigned long taken = 0;
+	unsigned long taken = 0, scan;
 
 	spin_lock(&lruvec->lru_lock);
-	while (taken < nr && !list_empty(&lruvec->lists[l])) {
+	for (scan = lruvec->nr[l]; scan && taken < nr; scan--) {
 		struct folio *folio = list_last_entry(&lruvec->lists[l], struct folio, lru);
 
+		if (!folio_try_get(folio)) {
+			/*
+			 * Being freed: its final put saw PG_lru and waits for lru_lock to take
+			 * it off (lru_del_freed). Out of the way, to the head.
+			 */
+			list_move(&folio->lru, &lruvec->lists[l]);
+			continue;
+		}
 		list_del_init(&folio->lru);
 		lruvec->nr[l]--;
 		folio_clear_flag(folio, PG_lru);
-		/* a folio whose last reference is going: the final put finds it off the list */
-		if (!folio_try_get(folio))
-			continue;
+		race_window(RACE_LRU_ISOLATE, folio);
 		list_add(&folio->lru, dst);
 		taken++;
 	}

@@ -10,17 +10,20 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "designs.h"
 
 #include "alloc.h"
+#include "race.h"
 #include "memory.h"
 #include "reclaim/swap.h"
 #include "rmap.h"
@@ -995,6 +998,95 @@ static void test_api_populate(void **state)
 	api_end(&a);
 }
 
+
+/* ---- races of reclaim, reproduced through race.h's windows --------------------------- */
+
+/*
+ * isolate_lru_folios against a final folio_put and the frame's reuse. The reclaimer (this
+ * thread) stops in RACE_LRU_ISOLATE, lru_lock held, PG_lru of the page's folio cleared; the
+ * other thread then drops the page (MADV_DONTNEED) and writes it again, which allocates the
+ * most recently freed frame and adds the new folio to the LRU. Once the reclaimer goes on,
+ * the page must hold what was written and the LRU must be sound. Before isolation took its
+ * reference ahead of clearing PG_lru, the final put found PG_lru clear and freed the frame
+ * without lru_lock, the new folio got the same frame, the reclaimer's folio_try_get took a
+ * reference on it and isolated it while its owner put it on the LRU: one folio on two lists
+ * (the BUG in folio_put that test_stress met once in hours of runs). Debug builds only.
+ */
+#if ANONVM_DEBUG >= 1
+struct isolate_race {
+	struct anonvm_mm *mm;
+	sem_t go;
+	atomic_int stage; /* 1: the window was reached; 2: the other thread is done */
+};
+
+static struct isolate_race *isolate_race;
+
+static void isolate_race_hook(enum race_point point, void *object)
+{
+	struct isolate_race *r = isolate_race;
+
+	(void)object;
+	if (point != RACE_LRU_ISOLATE || atomic_exchange(&r->stage, 1) != 0)
+		return;
+	sem_post(&r->go);
+	/* its allocation and zap need no LRU lock; its folio_add_lru waits for ours */
+	for (int i = 0; i < 200 && atomic_load(&r->stage) != 2; i++)
+		usleep(1000);
+}
+
+static void *isolate_race_thread(void *arg)
+{
+	struct isolate_race *r = arg;
+
+	anonvm_thread_register();
+	sem_wait(&r->go);
+	assert_int_equal(anonvm_madvise(r->mm, ARENA, PAGE_SIZE, ANONVM_MADV_DONTNEED), 0);
+	api_write(r->mm, ARENA, 'b');
+	atomic_store(&r->stage, 2);
+	anonvm_thread_unregister();
+	return NULL;
+}
+
+static void test_isolate_lru_vs_final_put(void **state)
+{
+	struct isolate_race r = { 0 };
+	struct anonvm_config cfg;
+	struct anonvm *vm;
+	unsigned long addr, reclaimed;
+	unsigned char byte;
+	pthread_t t;
+
+	anonvm_config_default(&cfg);
+	cfg.ram_bytes = 4UL << 20;
+	cfg.swap_bytes = 4UL << 20;
+	assert_int_equal(anonvm_create(&cfg, &vm), 0);
+	assert_int_equal(anonvm_mm_new(vm, &r.mm), 0);
+	assert_int_equal(anonvm_mmap(r.mm, ARENA, PAGE_SIZE, ANONVM_PROT_READ | ANONVM_PROT_WRITE,
+				     ANONVM_MAP_PRIVATE | ANONVM_MAP_FIXED,
+				     &addr), 0);
+	api_write(r.mm, ARENA, 'a');
+	assert_int_equal(sem_init(&r.go, 0, 0), 0);
+	isolate_race = &r;
+	race_set_hook(isolate_race_hook);
+	assert_int_equal(pthread_create(&t, NULL, isolate_race_thread, &r), 0);
+	assert_int_equal(anonvm_reclaim(vm, 1, &reclaimed), 0);
+	pthread_join(t, NULL);
+	race_set_hook(NULL);
+	assert_int_equal(atomic_load(&r.stage), 2);
+	assert_int_equal(anonvm_check(vm, stderr), 0);
+	assert_int_equal(anonvm_read(r.mm, ARENA, &byte, 1, NULL), 0);
+	assert_int_equal(byte, 'b');
+	anonvm_exit(r.mm);
+	sem_destroy(&r.go);
+	destroy_and_check_nothing_left(vm);
+}
+#else
+static void test_isolate_lru_vs_final_put(void **state)
+{
+	skip(); /* release builds have no race windows */
+}
+#endif
+
 int main(void)
 {
 	const struct CMUnitTest internal[] = {
@@ -1015,6 +1107,7 @@ int main(void)
 		cmocka_unit_test(test_fault_race),
 		cmocka_unit_test(test_shmem),
 		cmocka_unit_test(test_shmem_fault_around_window),
+		cmocka_unit_test(test_isolate_lru_vs_final_put),
 	};
 	const struct CMUnitTest api[] = {
 		cmocka_unit_test(test_api_cow_facts),
