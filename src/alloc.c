@@ -19,11 +19,12 @@
  * this way, a magazine at a time, without touching them). A thread's magazines go to the
  * depot when it exits. Objects are zeroed on allocation.
  * Other kinds (variable sizes) and sanitizer builds (so that ASan still sees every
- * use-after-free and TSan every handover) use calloc/free.
+ * use-after-free and TSan every handover) use posix_memalign (cache-line aligned) and free.
  *
  * Invariants: live[k] == allocations of kind k - frees of kind k (cached or not);
  * every cached object is in exactly one of: in use, a magazine, a depot.
- * Locks: depot->lock guards the depot's list; magazines are per thread; counters atomic.
+ * Locks: depot->lock guards the depot's list; magazines are per thread; counters atomic,
+ * live[] one set per CPU slot (percpu.h), summed by av_live.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -35,6 +36,7 @@
 #include "alloc.h"
 #include "anonvm/anonvm.h"
 #include "debug.h"
+#include "percpu.h"
 #include "rcu.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -45,7 +47,16 @@
 
 #define MAG_SIZE 64
 
-static atomic_long live[AV_OBJ_NR];
+/* live[k] of the invariant, as one counter per CPU slot (percpu.h); av_live sums them */
+static struct live_slot {
+	atomic_long n[AV_OBJ_NR];
+} ____cacheline_aligned live[NR_CPU_SLOTS];
+
+static inline atomic_long *live_counter(enum av_obj kind)
+{
+	return &live[raw_smp_processor_id_slot(NR_CPU_SLOTS)].n[kind];
+}
+
 /* the size of one object of each fixed-size kind (0: variable, not counted in bytes) */
 static atomic_ulong obj_size[AV_OBJ_NR];
 
@@ -302,12 +313,16 @@ void *av_alloc(enum av_obj kind, size_t size)
 	if (av_cached(kind)) {
 		p = cache_alloc(kind, size);
 	} else {
-		p = calloc(1, size);
+		/* cache-line aligned: a machine keeps per-CPU counters in lines of their own */
+		if (posix_memalign(&p, SMP_CACHE_BYTES, size))
+			p = NULL;
+		else
+			memset(p, 0, size);
 		if (kind != AV_OBJ_OTHER && kind != AV_OBJ_SHMEM)
 			atomic_store_explicit(&obj_size[kind], size, memory_order_relaxed);
 	}
 	if (p)
-		atomic_fetch_add_explicit(&live[kind], 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(live_counter(kind), 1, memory_order_relaxed);
 	return p;
 }
 
@@ -315,7 +330,7 @@ void av_free(enum av_obj kind, void *p)
 {
 	if (!p)
 		return;
-	atomic_fetch_sub_explicit(&live[kind], 1, memory_order_relaxed);
+	atomic_fetch_sub_explicit(live_counter(kind), 1, memory_order_relaxed);
 	if (av_cached(kind))
 		cache_free(kind, p);
 	else
@@ -324,13 +339,19 @@ void av_free(enum av_obj kind, void *p)
 
 void av_count(enum av_obj kind, size_t size, long delta)
 {
-	atomic_store_explicit(&obj_size[kind], size, memory_order_relaxed);
-	atomic_fetch_add_explicit(&live[kind], delta, memory_order_relaxed);
+	/* read first: a store on every call would pull the line from every other CPU */
+	if (atomic_load_explicit(&obj_size[kind], memory_order_relaxed) != size)
+		atomic_store_explicit(&obj_size[kind], size, memory_order_relaxed);
+	atomic_fetch_add_explicit(live_counter(kind), delta, memory_order_relaxed);
 }
 
 long av_live(enum av_obj kind)
 {
-	return atomic_load(&live[kind]);
+	long n = 0;
+
+	for (int i = 0; i < NR_CPU_SLOTS; i++)
+		n += atomic_load(&live[i].n[kind]);
+	return n;
 }
 
 void av_fail_nth(long n)

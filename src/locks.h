@@ -171,7 +171,13 @@ typedef struct {
 
 static inline void __spin_lock_init(spinlock_t *l, const char *name, struct lock_class_key *key)
 {
-	pthread_mutex_init(&l->lock, NULL);
+	pthread_mutexattr_t attr;
+
+	/* spins a while before it sleeps, as a contended spinlock would only spin */
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+	pthread_mutex_init(&l->lock, &attr);
+	pthread_mutexattr_destroy(&attr);
 	lockdep_init_map(&l->dep_map, name, key);
 }
 

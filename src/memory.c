@@ -14,9 +14,9 @@
  *                    + temporary references;
  *   a writable PTE of a private VMA maps an anonymous folio with PG_anon_exclusive;
  *   the zero page is mapped read-only, only in private VMAs, and never counted;
- *   mm->rss_anon == PTEs of mm mapping anonymous folios (and migration entries, while a
- *   migration runs); mm->rss_shmem == PTEs mapping shmem pages; mm->nr_swapents == swap
- *   PTEs of mm, each holding one reference of its slot.
+ *   get_mm_counter(mm, MM_ANONPAGES) == PTEs of mm mapping anonymous folios (and migration
+ *   entries, while a migration runs); MM_SHMEMPAGES == PTEs mapping shmem pages;
+ *   MM_SWAPENTS == swap PTEs of mm, each holding one reference of its slot.
  *
  * Locks: the PTE lock is the split page-table lock of the PTE's table (pgtable.h). Faults
  * run under the VMA read lock (FAULT_FLAG_VMA_LOCK) or mmap_lock; nothing is allocated under
@@ -122,7 +122,7 @@ static int do_anonymous_page(struct vm_area_struct *vma, unsigned long addr, uns
 	}
 	folio_add_new_anon_rmap(folio, vma, addr, true);
 	folio_add_lru(vm->ram, folio);
-	add_mm_counter(mm, folio, 1);
+	add_mm_counter(mm, mm_counter(folio), 1);
 	set_pte_at(mm, addr, ptep, pte_mkdirty(mk_pte(vma, folio, true)));
 	pte_unmap_unlock(ptep, ptl);
 	count_vm_event(vm, fault_anon);
@@ -202,7 +202,7 @@ static int wp_page_copy(struct vm_area_struct *vma, unsigned long addr, pte_t or
 	folio_add_lru(ram, new);
 	set_pte_at(mm, addr, ptep, pte_mkdirty(mk_pte(vma, new, true)));
 	if (zero) {
-		add_mm_counter(mm, new, 1);
+		add_mm_counter(mm, mm_counter(new), 1);
 	} else {
 		folio_remove_rmap_pte(old, vma);
 		folio_put(ram, old); /* the old PTE's reference */
@@ -252,7 +252,7 @@ static void shmem_map_page(struct vm_area_struct *vma, unsigned long addr, pte_t
 
 	folio_get(folio);
 	folio_add_file_rmap_pte(folio, vma);
-	add_mm_counter(mm, folio, 1);
+	add_mm_counter(mm, mm_counter(folio), 1);
 	set_pte_at(mm, addr, ptep, write ? pte_mkdirty(pte) : pte);
 }
 
@@ -392,8 +392,8 @@ static int do_swap_page(struct vm_area_struct *vma, unsigned long addr, pte_t or
 	swap_free(vm, entry);
 	if (should_try_to_free_swap(folio, vma, flags))
 		folio_free_swap(vm, folio);
-	atomic_fetch_add(&mm->rss_anon, 1);
-	atomic_fetch_sub(&mm->nr_swapents, 1);
+	add_mm_counter(mm, MM_ANONPAGES, 1);
+	add_mm_counter(mm, MM_SWAPENTS, -1);
 	pte = mk_pte(vma, folio, false);
 	/* certainly not shared: the swap PTE said so, or no other reference exists */
 	if (exclusive || folio_ref_count(folio) == 1) {
@@ -641,7 +641,7 @@ static int cold_pte(pte_t *ptep, unsigned long addr, void *arg)
 		if (pte_dirty(pte))
 			folio_set_flag(folio, PG_dirty);
 		folio_remove_rmap_pte(folio, w->vma);
-		add_mm_counter(w->vma->vm_mm, folio, -1);
+		add_mm_counter(w->vma->vm_mm, mm_counter(folio), -1);
 		folio_put(ram, folio);
 	}
 	list_add(&folio->lru, &w->folio_list);
@@ -663,9 +663,16 @@ int madvise_cold_or_pageout(struct vm_area_struct *vma, unsigned long start, uns
 	return ret;
 }
 
+/* A zap's VMA and the folios it unmapped, their references dropped a batch at a time. */
+struct zap_details {
+	struct vm_area_struct *vma;
+	struct folio_batch fb;
+};
+
 static int zap_pte(pte_t *ptep, unsigned long addr, void *arg)
 {
-	struct vm_area_struct *vma = arg;
+	struct zap_details *z = arg;
+	struct vm_area_struct *vma = z->vma;
 	struct mm_struct *mm = vma->vm_mm;
 	struct ram *ram = vma_ram(vma);
 	pte_t pte = ptep_get_and_clear(mm, addr, ptep);
@@ -673,12 +680,12 @@ static int zap_pte(pte_t *ptep, unsigned long addr, void *arg)
 
 	count_vm_event(mm->vm, zap_ptes);
 	if (is_migration_pte(pte)) {
-		atomic_fetch_sub(&mm->rss_anon, 1); /* it held no reference; the rss counted it */
+		add_mm_counter(mm, MM_ANONPAGES, -1); /* it held no reference; the rss counted it */
 		return 0;
 	}
 	if (!pte_present(pte)) {
 		/* zap_nonpresent_ptes: the slot loses a reference (and its unmapped cache) */
-		atomic_fetch_sub(&mm->nr_swapents, 1);
+		add_mm_counter(mm, MM_SWAPENTS, -1);
 		free_swap_and_cache(mm->vm, pte_to_swp_entry(pte));
 		return 0;
 	}
@@ -689,23 +696,26 @@ static int zap_pte(pte_t *ptep, unsigned long addr, void *arg)
 	 * The counter first, as zap_present_folio_ptes does: it reads folio->mapping, which
 	 * reclaim may clear (shmem_writeout) as soon as the folio is unmapped.
 	 */
-	add_mm_counter(mm, folio, -1);
+	add_mm_counter(mm, mm_counter(folio), -1);
 	folio_remove_rmap_pte(folio, vma);
 	/* free_swap_cache: a swap-cache folio nothing maps any more need not keep its slot */
 	if (folio_test_flag(folio, PG_swapcache) && !folio_mapped(folio) && folio_trylock(folio)) {
 		folio_free_swap(mm->vm, folio);
 		folio_unlock(folio);
 	}
-	folio_put(ram, folio);
+	if (!folio_batch_add(&z->fb, folio))
+		folios_put(ram, &z->fb);
 	return 0;
 }
 
 void zap_vma_range(struct vm_area_struct *vma, unsigned long start, unsigned long end)
 {
 	struct mm_struct *mm = vma->vm_mm;
+	struct zap_details z = { .vma = vma };
 
 	VM_BUG_ON(start < vma->vm_start || end > vma->vm_end || start > end);
-	walk_ptes(mm, start, end, zap_pte, vma);
+	walk_ptes(mm, start, end, zap_pte, &z);
+	folios_put(vma_ram(vma), &z.fb); /* tlb_finish_mmu */
 	free_empty_pgtables(mm, start, end);
 }
 
@@ -751,7 +761,7 @@ static void copy_present_page(struct vm_area_struct *dst_vma, unsigned long addr
 	folio_set_flag(new, PG_uptodate);
 	folio_add_new_anon_rmap(new, dst_vma, addr, true);
 	folio_add_lru(ram, new);
-	add_mm_counter(dst_mm, new, 1);
+	add_mm_counter(dst_mm, mm_counter(new), 1);
 	set_pte_at(dst_mm, addr, dst_ptep, pte_mkdirty(mk_pte(dst_vma, new, true)));
 	count_vm_event(dst_mm->vm, fork_eager_copy);
 }
@@ -773,14 +783,14 @@ static void copy_nonpresent_pte(struct copy_pte_state *s, pte_t *src_ptep, pte_t
 			pte = migration_pte_mkread(pte, false);
 			set_pte_at(src_mm, addr, src_ptep, pte);
 		}
-		atomic_fetch_add(&dst_mm->rss_anon, 1);
+		add_mm_counter(dst_mm, MM_ANONPAGES, 1);
 	} else {
 		swap_duplicate(src_mm->vm, pte_to_swp_entry(pte));
 		if (pte_swp_exclusive(pte)) {
 			pte = pte_swp_clear_exclusive(pte);
 			set_pte_at(src_mm, addr, src_ptep, pte);
 		}
-		atomic_fetch_add(&dst_mm->nr_swapents, 1);
+		add_mm_counter(dst_mm, MM_SWAPENTS, 1);
 	}
 	set_pte_at(dst_mm, addr, dst_ptep, pte);
 }
@@ -819,7 +829,7 @@ static int copy_pte(pte_t *src_ptep, unsigned long addr, void *arg)
 			s->prealloc = NULL;
 			return 0;
 		}
-		add_mm_counter(dst_mm, folio, 1);
+		add_mm_counter(dst_mm, mm_counter(folio), 1);
 	}
 	if (is_cow_mapping(s->src_vma->vm_flags) && pte_write(pte)) {
 		pte = pte_wrprotect(pte);

@@ -38,11 +38,30 @@ static inline bool folio_maybe_dma_pinned(const struct folio *folio)
 	return folio_ref_count(folio) >= GUP_PIN_COUNTING_BIAS;
 }
 
-/* add_mm_counter(mm, mm_counter(folio), value): the RSS of folio's kind, anon or shmem. */
-static inline void add_mm_counter(struct mm_struct *mm, const struct folio *folio, long value)
+/* The RSS counter of folio's kind, anon or shmem. */
+static inline enum mm_counter mm_counter(const struct folio *folio)
 {
-	atomic_fetch_add(folio_test_anon(folio) ? &mm->rss_anon : &mm->rss_shmem, value);
+	return folio_test_anon(folio) ? MM_ANONPAGES : MM_SHMEMPAGES;
 }
+
+static inline void add_mm_counter(struct mm_struct *mm, enum mm_counter member, long value)
+{
+	atomic_fetch_add_explicit(&mm->rss_stat[raw_smp_processor_id_slot(nr_cpu_ids())].count[member],
+				  value, memory_order_relaxed);
+}
+
+static inline long get_mm_counter(const struct mm_struct *mm, enum mm_counter member)
+{
+	long sum = 0;
+
+	for (unsigned int i = 0; i < nr_cpu_ids(); i++)
+		sum += atomic_load_explicit(&mm->rss_stat[i].count[member], memory_order_relaxed);
+	return sum;
+}
+
+/* mm->rss_stat, zeroed (mm_alloc; tests that build an mm by hand); -ENOMEM. */
+int mm_counters_init(struct mm_struct *mm);
+void mm_counters_free(struct mm_struct *mm);
 
 /*
  * folio_needs_cow_for_dma: fork must not share a page of vma that may be pinned (the mm has

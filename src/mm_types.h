@@ -19,6 +19,7 @@
 
 #include "anonvm/anonvm.h"
 #include "debug.h"
+#include "percpu.h"
 #include "list.h"
 #include "locks.h"
 #include "maple.h"
@@ -113,6 +114,22 @@ struct vm_area_struct {
 	struct rcu_head rcu;
 };
 
+/*
+ * An mm's RSS counters (the kernel's rss_stat, percpu_counter since 6.2): one set per CPU
+ * slot (percpu.h), so that the threads of a process faulting on different CPUs do not
+ * write one line per fault. get_mm_counter sums the slots: exact once the mm is quiet.
+ */
+enum mm_counter {
+	MM_ANONPAGES,  /* PTEs mapping anonymous folios (and migration entries) */
+	MM_SHMEMPAGES, /* PTEs mapping shmem pages */
+	MM_SWAPENTS,   /* swap PTEs */
+	NR_MM_COUNTERS
+};
+
+struct mm_rss_stat {
+	atomic_long count[NR_MM_COUNTERS];
+} ____cacheline_aligned;
+
 struct mm_struct {
 	struct maple_tree mm_mt; /* VMAs by [vm_start, vm_end - 1]; mmap_lock W to change */
 	struct rw_semaphore mmap_lock;
@@ -124,7 +141,7 @@ struct mm_struct {
 	unsigned long mmap_base;    /* top of the top-down unmapped-area search */
 	unsigned long task_size;
 	atomic_long has_pinned;     /* folios were pinned (fork copies exclusive ones eagerly) */
-	atomic_long rss_anon, rss_shmem, nr_swapents;
+	struct mm_rss_stat *rss_stat; /* one per CPU slot: add_mm_counter, get_mm_counter */
 	atomic_long pgtables_bytes; /* page tables below the pgd (mm_pgtables_bytes) */
 	struct anonvm *vm;          /* the machine */
 	struct list_head mmlist;    /* in vm->mms; vm->mms_lock */

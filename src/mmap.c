@@ -50,6 +50,10 @@ struct mm_struct *mm_alloc(struct anonvm *vm)
 
 	if (!mm)
 		return NULL;
+	if (mm_counters_init(mm)) {
+		av_free(AV_OBJ_MM, mm);
+		return NULL;
+	}
 	mm->vm = vm;
 	mt_init(&mm->mm_mt);
 	init_rwsem(&mm->mmap_lock);
@@ -73,7 +77,20 @@ void mm_free(struct mm_struct *mm)
 		pgd_free(mm);
 	spin_lock_destroy(&mm->page_table_lock);
 	destroy_rwsem(&mm->mmap_lock);
+	mm_counters_free(mm);
 	av_free(AV_OBJ_MM, mm);
+}
+
+int mm_counters_init(struct mm_struct *mm)
+{
+	mm->rss_stat = av_alloc(AV_OBJ_OTHER, nr_cpu_ids() * sizeof(*mm->rss_stat));
+	return mm->rss_stat ? 0 : -ENOMEM;
+}
+
+void mm_counters_free(struct mm_struct *mm)
+{
+	av_free(AV_OBJ_OTHER, mm->rss_stat);
+	mm->rss_stat = NULL;
 }
 
 void mm_register(struct mm_struct *mm)

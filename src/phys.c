@@ -12,18 +12,24 @@
  * With cfg.memcg_max_bytes the frames in use never exceed it (one memory cgroup holds every
  * process of the machine; no swap): an allocation past it fails as one past RAM does.
  *
- * Allocation order: the most recently freed frame first (free_list is a stack), then never
- * used frames in ascending order. When none is left, direct reclaim (reclaim/vmscan.c) swaps
+ * Allocation order: the most recently freed frame first (free_list and the per-CPU lists
+ * are stacks, a batch moved between them keeps its order), then never used frames in
+ * ascending order. A thread takes frames from its CPU's list and frees them onto it; the
+ * list trades PCP_BATCH frames with free_list when it runs empty or past PCP_HIGH; when
+ * free_list is empty too, drain_all_pages returns every CPU's frames before anyone fails. When none is left, direct reclaim (reclaim/vmscan.c) swaps
  * some out first. Every allocation is a fault-injection point (av_should_fail: an injected
  * failure is a failure after reclaim) and is counted as AV_OBJ_FOLIO.
  *
- * Invariants: see phys.h. Locks: ram->lock guards free_list and next_fresh; it nests inside
- * the page-table lock (folio_put runs under it), as the LRU lock does; refcounts are atomic.
+ * Invariants: see phys.h. Locks: pcp->lock > ram->lock (free_list, nr_free, next_fresh);
+ * both nest inside the page-table lock (folio_put runs under it), as the LRU lock does;
+ * refcounts are atomic.
  * folio_alloc is never called with a page-table lock held: reclaim takes them.
  */
 #include <errno.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "memory.h"
@@ -54,6 +60,24 @@ static void *map_ram(size_t bytes, bool prefault)
 	return p;
 }
 
+/* One list per CPU the host may have (a cached line each, like the host's RAM not counted). */
+static int pcp_init(struct ram *ram)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_CONF);
+	void *p;
+
+	ram->nr_pcp = cpus < 1 ? 1 : cpus > 1024 ? 1024 : (unsigned int)cpus;
+	if (posix_memalign(&p, SMP_CACHE_BYTES, ram->nr_pcp * sizeof(*ram->pcp)))
+		return -ENOMEM;
+	ram->pcp = p;
+	for (unsigned int i = 0; i < ram->nr_pcp; i++) {
+		spin_lock_init(&ram->pcp[i].lock);
+		INIT_LIST_HEAD(&ram->pcp[i].list);
+		atomic_init(&ram->pcp[i].count, 0);
+	}
+	return 0;
+}
+
 int ram_init(struct anonvm *vm)
 {
 	unsigned long nr_frames = vm->cfg.ram_bytes >> PAGE_SHIFT;
@@ -77,6 +101,8 @@ int ram_init(struct anonvm *vm)
 	}
 	spin_lock_init(&ram->lock);
 	INIT_LIST_HEAD(&ram->free_list);
+	if (!ram->limit && pcp_init(ram))
+		goto out_base;
 	lruvec_init(&ram->lruvec);
 	ram->vm = vm;
 	/* frame 0: the zero page; its contents are zero from mmap */
@@ -87,6 +113,9 @@ int ram_init(struct anonvm *vm)
 	vm->ram = ram;
 	return 0;
 
+out_base:
+	if (ram->base)
+		munmap(ram->base, nr_frames * PAGE_SIZE);
 out_frames:
 	munmap(ram->frames, nr_frames * sizeof(struct folio));
 out_ram:
@@ -104,10 +133,95 @@ void ram_destroy(struct anonvm *vm)
 	if (ram->base)
 		munmap(ram->base, ram->nr_frames * PAGE_SIZE);
 	munmap(ram->frames, ram->nr_frames * sizeof(struct folio));
+	for (unsigned int i = 0; i < ram->nr_pcp; i++)
+		spin_lock_destroy(&ram->pcp[i].lock);
+	free(ram->pcp);
 	spin_lock_destroy(&ram->lock);
 	spin_lock_destroy(&ram->lruvec.lru_lock);
 	av_free(AV_OBJ_OTHER, ram);
 	vm->ram = NULL;
+}
+
+/* ---- the free lists -------------------------------------------------------------------- */
+
+/* The pcp lists' batch (frames moved to or from free_list at once) and high mark. */
+#define PCP_BATCH 31
+#define PCP_HIGH (4 * PCP_BATCH)
+
+static struct per_cpu_pages *this_cpu_pcp(struct ram *ram)
+{
+	return &ram->pcp[raw_smp_processor_id_slot(ram->nr_pcp)];
+}
+
+/* ram->lock held: a free frame off free_list, or a fresh one; NULL when neither is left. */
+static struct folio *__rmqueue(struct ram *ram)
+{
+	struct folio *folio;
+
+	if (!list_empty(&ram->free_list)) {
+		folio = list_first_entry(&ram->free_list, struct folio, lru);
+		list_del_init(&folio->lru);
+		ram->nr_free--;
+		return folio;
+	}
+	if (ram->next_fresh < ram->nr_frames) {
+		folio = &ram->frames[ram->next_fresh++];
+		INIT_LIST_HEAD(&folio->lru);
+		return folio;
+	}
+	return NULL;
+}
+
+/* pcp->lock held: up to PCP_BATCH frames from free_list onto pcp, in the order they leave it. */
+static void rmqueue_bulk(struct ram *ram, struct per_cpu_pages *pcp)
+{
+	struct folio *folio;
+	unsigned int n = 0;
+
+	spin_lock(&ram->lock);
+	while (n < PCP_BATCH && (folio = __rmqueue(ram))) {
+		list_add_tail(&folio->lru, &pcp->list);
+		n++;
+	}
+	spin_unlock(&ram->lock);
+	atomic_fetch_add_explicit(&pcp->count, n, memory_order_relaxed);
+}
+
+/* pcp->lock held: its nr oldest frames back to free_list (the kernel's free_pcppages_bulk). */
+static void free_pcppages_bulk(struct ram *ram, struct per_cpu_pages *pcp, unsigned int nr)
+{
+	spin_lock(&ram->lock);
+	for (unsigned int i = 0; i < nr && !list_empty(&pcp->list); i++) {
+		struct folio *folio = list_last_entry(&pcp->list, struct folio, lru);
+
+		list_del_init(&folio->lru);
+		list_add(&folio->lru, &ram->free_list);
+		ram->nr_free++;
+		atomic_fetch_sub_explicit(&pcp->count, 1, memory_order_relaxed);
+	}
+	spin_unlock(&ram->lock);
+}
+
+/* Every CPU's frames back to free_list (drain_all_pages): before an allocation gives up. */
+static void drain_all_pages(struct ram *ram)
+{
+	for (unsigned int i = 0; i < ram->nr_pcp; i++) {
+		struct per_cpu_pages *pcp = &ram->pcp[i];
+
+		spin_lock(&pcp->lock);
+		free_pcppages_bulk(ram, pcp, atomic_load(&pcp->count));
+		spin_unlock(&pcp->lock);
+	}
+}
+
+/* ram->lock held: frames handed out and not freed, counting the pcp lists' at this moment. */
+static unsigned long __frames_in_use(struct ram *ram)
+{
+	unsigned long free = ram->nr_free;
+
+	for (unsigned int i = 0; i < ram->nr_pcp; i++)
+		free += atomic_load_explicit(&ram->pcp[i].count, memory_order_relaxed);
+	return ram->next_fresh - 1 - free;
 }
 
 /* A free frame, or NULL when every frame is in use. */
@@ -115,20 +229,51 @@ static struct folio *__folio_alloc(struct ram *ram)
 {
 	struct folio *folio = NULL;
 
-	spin_lock(&ram->lock);
-	if (ram->limit && ram->nr_in_use >= ram->limit) {
-		/* the memory cgroup is full (memory.max, no swap): as good as no RAM */
-	} else if (!list_empty(&ram->free_list)) {
-		folio = list_first_entry(&ram->free_list, struct folio, lru);
-		list_del_init(&folio->lru);
-	} else if (ram->next_fresh < ram->nr_frames) {
-		folio = &ram->frames[ram->next_fresh++];
-		INIT_LIST_HEAD(&folio->lru);
+	if (ram->nr_pcp) {
+		struct per_cpu_pages *pcp = this_cpu_pcp(ram);
+
+		spin_lock(&pcp->lock);
+		if (list_empty(&pcp->list))
+			rmqueue_bulk(ram, pcp);
+		if (!list_empty(&pcp->list)) {
+			folio = list_first_entry(&pcp->list, struct folio, lru);
+			list_del_init(&folio->lru);
+			atomic_fetch_sub_explicit(&pcp->count, 1, memory_order_relaxed);
+		}
+		spin_unlock(&pcp->lock);
+		if (folio)
+			return folio;
+		/* free_list is empty: what is left waits on other CPUs' lists */
+		drain_all_pages(ram);
 	}
-	if (folio)
-		ram->nr_in_use++;
+	spin_lock(&ram->lock);
+	/* the memory cgroup is full (memory.max, no swap): as good as no RAM */
+	if (!ram->limit || __frames_in_use(ram) < ram->limit)
+		folio = __rmqueue(ram);
 	spin_unlock(&ram->lock);
 	return folio;
+}
+
+/* Frames whose last reference went: onto this CPU's list (free_list with a limit). */
+static void free_frames(struct ram *ram, struct folio **folios, unsigned int nr)
+{
+	struct per_cpu_pages *pcp;
+
+	if (!ram->nr_pcp) {
+		spin_lock(&ram->lock);
+		for (unsigned int i = 0; i < nr; i++)
+			list_add(&folios[i]->lru, &ram->free_list);
+		ram->nr_free += nr;
+		spin_unlock(&ram->lock);
+		return;
+	}
+	pcp = this_cpu_pcp(ram);
+	spin_lock(&pcp->lock);
+	for (unsigned int i = 0; i < nr; i++)
+		list_add(&folios[i]->lru, &pcp->list);
+	if (atomic_fetch_add_explicit(&pcp->count, nr, memory_order_relaxed) + nr > PCP_HIGH)
+		free_pcppages_bulk(ram, pcp, PCP_BATCH);
+	spin_unlock(&pcp->lock);
 }
 
 /* Rounds of direct reclaim before an allocation gives up (the kernel's retries, roughly). */
@@ -156,7 +301,8 @@ struct folio *folio_alloc(struct ram *ram)
 	return folio;
 }
 
-void folio_put(struct ram *ram, struct folio *folio)
+/* Drop a reference: true if it was the last (nothing maps the frame or can find it now). */
+static bool folio_put_testzero(struct folio *folio)
 {
 	int old;
 
@@ -164,21 +310,47 @@ void folio_put(struct ram *ram, struct folio *folio)
 	old = atomic_fetch_sub(&folio->refcount, 1);
 	VM_BUG_ON(old <= 0);
 	if (old != 1)
-		return;
-	/* the last reference: nothing maps the frame and nothing can find it any more */
+		return false;
 	VM_BUG_ON(atomic_load(&folio->mapcount) != 0);
 	VM_BUG_ON(folio_test_flag(folio, PG_swapcache) || folio_test_flag(folio, PG_locked));
-	if (folio_test_flag(folio, PG_lru))
-		lru_del_freed(ram, folio);
-	folio->mapping = 0;
-	folio->index = 0;
-	folio->private = 0;
-	atomic_store(&folio->flags, 0);
-	spin_lock(&ram->lock);
-	list_add(&folio->lru, &ram->free_list);
-	ram->nr_in_use--;
-	spin_unlock(&ram->lock);
-	av_count(AV_OBJ_FOLIO, sizeof(*folio), -1);
+	return true;
+}
+
+/* nr folios whose last reference went: off the LRU, reset, onto the free lists. */
+static void free_folios(struct ram *ram, struct folio **folios, unsigned int nr)
+{
+	bool lru = false;
+
+	for (unsigned int i = 0; i < nr; i++)
+		lru |= folio_test_flag(folios[i], PG_lru);
+	if (lru)
+		lru_del_freed(ram, folios, nr);
+	for (unsigned int i = 0; i < nr; i++) {
+		folios[i]->mapping = 0;
+		folios[i]->index = 0;
+		folios[i]->private = 0;
+		atomic_store(&folios[i]->flags, 0);
+	}
+	free_frames(ram, folios, nr);
+	av_count(AV_OBJ_FOLIO, sizeof(struct folio), -(long)nr);
+}
+
+void folio_put(struct ram *ram, struct folio *folio)
+{
+	if (folio_put_testzero(folio))
+		free_folios(ram, &folio, 1);
+}
+
+void folios_put(struct ram *ram, struct folio_batch *fb)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < fb->nr; i++)
+		if (folio_put_testzero(fb->folios[i]))
+			fb->folios[n++] = fb->folios[i];
+	if (n)
+		free_folios(ram, fb->folios, n);
+	folio_batch_init(fb);
 }
 
 void folio_copy(struct ram *ram, struct folio *dst, const struct folio *src)
@@ -209,7 +381,7 @@ unsigned long ram_frames_in_use(struct ram *ram)
 	unsigned long n;
 
 	spin_lock(&ram->lock);
-	n = ram->nr_in_use;
+	n = __frames_in_use(ram);
 	spin_unlock(&ram->lock);
 	return n;
 }

@@ -6,11 +6,17 @@
  *   frame pfn:  descriptor ram->frames[pfn], bytes ram->base + pfn * PAGE_SIZE
  *   pfn 0:      the zero page (PG_zero, never freed, never refcounted, contents zero)
  *
- * Invariants (ram->lock):
- *   nr_frames == 1 + nr_in_use + |free_list| + (nr_frames - next_fresh)
- *   nr_in_use == live folios of this ram; av_live(AV_OBJ_FOLIO) sums them over all machines
+ * Free frames wait on the global free_list (ram->lock) or on one of the per-CPU lists
+ * (pcp[], each under its own lock), as in the kernel's page allocator: a thread allocates
+ * from and frees to the list of the CPU it runs on and takes ram->lock once per batch.
+ * A machine with a memory cgroup limit keeps every free frame on free_list.
+ *
+ * Invariants (ram->lock, and every pcp->lock):
+ *   nr_frames == 1 + in use + nr_free + sum of pcp[].count + (nr_frames - next_fresh)
+ *   in use == live folios of this ram; av_live(AV_OBJ_FOLIO) sums them over all machines
  *   (the zero page is not a live folio);
- *   a free frame has refcount == mapcount == 0, mapping == 0, flags == 0.
+ *   a free frame has refcount == mapcount == 0, mapping == 0, flags == 0;
+ *   an allocation fails only when no list holds a free frame (other CPUs' lists drained).
  *
  * A folio's refcount is atomic; the frame returns to the allocator when it drops to 0.
  */
@@ -21,6 +27,7 @@
 
 #include "atomic.h"
 #include "mm_types.h"
+#include "percpu.h"
 
 #define ZERO_PFN 0UL
 
@@ -42,17 +49,29 @@ struct lruvec {
 	unsigned long nr[NR_LRU_LISTS];
 };
 
+/* One CPU's free frames (the kernel's struct per_cpu_pages). */
+struct per_cpu_pages {
+	spinlock_t lock;
+	struct list_head list; /* the most recently freed first; through folio->lru */
+	atomic_uint count;     /* frames on list; written under lock, read by anyone */
+} ____cacheline_aligned;
+
+/* Read-mostly fields first; each lock with what it guards in cache lines of its own. */
 struct ram {
-	spinlock_t lock;            /* free_list, next_fresh */
 	struct folio *frames;       /* frames[pfn] */
 	unsigned char *base;        /* contents; NULL in metadata-only mode */
 	unsigned long nr_frames;
+	unsigned long limit;	    /* frames in use stay <= limit (cfg.memcg_max_bytes); 0: none */
+	struct per_cpu_pages *pcp;  /* nr_pcp lists, none with a limit */
+	unsigned int nr_pcp;
+	struct anonvm *vm;          /* the machine (direct reclaim); fixed */
+
+	spinlock_t lock ____cacheline_aligned; /* free_list, nr_free, next_fresh */
 	unsigned long next_fresh;   /* frames from here on were never handed out; lock */
 	struct list_head free_list; /* freed frames, linked through folio->lru; lock */
-	unsigned long nr_in_use;    /* live folios; lock */
-	unsigned long limit;	    /* nr_in_use stays <= limit (cfg.memcg_max_bytes); 0: none */
-	struct lruvec lruvec;       /* reclaim/lru.c */
-	struct anonvm *vm;          /* the machine (direct reclaim); fixed */
+	unsigned long nr_free;      /* frames on free_list; lock */
+
+	struct lruvec lruvec ____cacheline_aligned; /* reclaim/lru.c */
 };
 
 /*
@@ -111,6 +130,32 @@ static inline void folio_unlock(struct folio *folio)
 
 /* Drop a reference; the last one returns the frame to ram. */
 void folio_put(struct ram *ram, struct folio *folio);
+
+/*
+ * References to drop together (the kernel's struct folio_batch, as mmu_gather gathers the
+ * folios a zap unmaps): folios_put drops one reference of each, and the folios whose last
+ * reference it was leave the LRU under one lru_lock and reach the free lists under one lock.
+ */
+#define FOLIO_BATCH_SIZE 31
+struct folio_batch {
+	unsigned int nr;
+	struct folio *folios[FOLIO_BATCH_SIZE];
+};
+
+static inline void folio_batch_init(struct folio_batch *fb)
+{
+	fb->nr = 0;
+}
+
+/* Add folio; the room left (0: full, folios_put it now). */
+static inline unsigned int folio_batch_add(struct folio_batch *fb, struct folio *folio)
+{
+	fb->folios[fb->nr++] = folio;
+	return FOLIO_BATCH_SIZE - fb->nr;
+}
+
+/* folio_put of every folio of fb, and fb empty again. */
+void folios_put(struct ram *ram, struct folio_batch *fb);
 
 static inline int folio_ref_count(const struct folio *folio)
 {

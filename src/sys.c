@@ -130,9 +130,10 @@ static const char *const lock_wait_names[NR_LOCK_WAIT] = LOCK_WAIT_NAMES;
 
 void anonvm_stats_print(struct anonvm *vm, FILE *out)
 {
-#define PRINT_STAT(name) fprintf(out, "# stat %s %lu\n", #name, atomic_load(&vm->stats.name));
+#define PRINT_STAT(name) fprintf(out, "# stat %s %lu\n", #name, vm_events_read(vm, name));
 	VM_STAT_ITEMS(PRINT_STAT)
 #undef PRINT_STAT
+	fprintf(out, "# stat committed_as %lu\n", atomic_load(&vm->stats.committed_as));
 	for (int i = 0; i < NR_LOCK_WAIT; i++) {
 		const struct lock_wait_stat *st = &vm->stats.lock_wait[i];
 
@@ -166,11 +167,15 @@ int anonvm_stat(struct anonvm *vm, const char *name, unsigned long *value)
 {
 #define GET_STAT(item)                                                                     \
 	if (!strcmp(name, #item)) {                                                        \
-		*value = atomic_load(&vm->stats.item);                                     \
+		*value = vm_events_read(vm, item);                                         \
 		return 0;                                                                  \
 	}
 	VM_STAT_ITEMS(GET_STAT)
 #undef GET_STAT
+	if (!strcmp(name, "committed_as")) {
+		*value = atomic_load(&vm->stats.committed_as);
+		return 0;
+	}
 	return lock_wait_stat(vm, name, value);
 }
 
@@ -202,9 +207,9 @@ void anonvm_meminfo(struct anonvm *vm, struct anonvm_meminfo *info)
 	info->swap_in_use = si->inuse_pages;
 	info->swap_cache = si->nr_cache;
 	spin_unlock(&si->lock);
-	info->swap_outs = atomic_load(&vm->stats.pswpout);
-	info->swap_ins = atomic_load(&vm->stats.pswpin);
-	info->migrated = atomic_load(&vm->stats.pgmigrate_success);
+	info->swap_outs = vm_events_read(vm, pswpout);
+	info->swap_ins = vm_events_read(vm, pswpin);
+	info->migrated = vm_events_read(vm, pgmigrate_success);
 }
 
 void anonvm_quiesce(void)

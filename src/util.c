@@ -96,6 +96,6 @@ long anonvm_oom_badness(struct anonvm_mm *handle)
 	struct mm_struct *mm = mm_of(handle);
 
 	/* oom_badness: rss + swap entries + page tables, in pages (oom_score_adj 0) */
-	return atomic_load(&mm->rss_anon) + atomic_load(&mm->rss_shmem) +
-	       atomic_load(&mm->nr_swapents) + atomic_load(&mm->pgtables_bytes) / PAGE_SIZE;
+	return get_mm_counter(mm, MM_ANONPAGES) + get_mm_counter(mm, MM_SHMEMPAGES) +
+	       get_mm_counter(mm, MM_SWAPENTS) + atomic_load(&mm->pgtables_bytes) / PAGE_SIZE;
 }

@@ -22,7 +22,7 @@
  *            PG_swapcache and private naming the slot (it may be unmapped with a slot nothing
  *            names: an orphan left for reclaim); inuse_pages and nr_cache; no migration
  *            entry (quiescent);
- *   rss:     each mm's rss_anon, rss_shmem and nr_swapents == its PTEs of each kind;
+ *   rss:     each mm's MM_ANONPAGES, MM_SHMEMPAGES and MM_SWAPENTS == its PTEs of each kind;
  *   LRU:     each list's entries are live folios flagged PG_lru, PG_active as the list
  *            says, as many as nr[]; every live folio is on a list (nothing is isolated while
  *            the machine is quiescent);
@@ -202,13 +202,13 @@ static void check_page_tables(struct vctx *c)
 		walk_page_range(mm, 0, TASK_SIZE, check_pte, c);
 		c->rss_anon = c->rss_shmem = c->swapents = 0;
 		walk_ptes(mm, 0, TASK_SIZE, check_swap_pte, c);
-		if (c->rss_anon != atomic_load(&mm->rss_anon) ||
-		    c->rss_shmem != atomic_load(&mm->rss_shmem) ||
-		    c->swapents != atomic_load(&mm->nr_swapents))
+		if (c->rss_anon != get_mm_counter(mm, MM_ANONPAGES) ||
+		    c->rss_shmem != get_mm_counter(mm, MM_SHMEMPAGES) ||
+		    c->swapents != get_mm_counter(mm, MM_SWAPENTS))
 			violation(c, "mm %lu: rss anon %ld shmem %ld swap %ld, counted %ld %ld %ld",
 				  mm->id, c->rss_anon, c->rss_shmem, c->swapents,
-				  atomic_load(&mm->rss_anon), atomic_load(&mm->rss_shmem),
-				  atomic_load(&mm->nr_swapents));
+				  get_mm_counter(mm, MM_ANONPAGES), get_mm_counter(mm, MM_SHMEMPAGES),
+				  get_mm_counter(mm, MM_SWAPENTS));
 		mmap_read_unlock(mm);
 	}
 }

@@ -107,17 +107,20 @@ void folio_deactivate(struct ram *ram, struct folio *folio)
 	spin_unlock(&lruvec->lru_lock);
 }
 
-void lru_del_freed(struct ram *ram, struct folio *folio)
+void lru_del_freed(struct ram *ram, struct folio **folios, unsigned int nr)
 {
 	struct lruvec *lruvec = &ram->lruvec;
 
 	spin_lock(&lruvec->lru_lock);
-	/*
-	 * folio_put saw PG_lru before taking the lock. Nobody clears PG_lru without holding a
-	 * reference (isolate_lru_folios and folio_isolate_lru take theirs first and pass over a
-	 * folio whose count is 0), so it is still on its list: checked all the same.
-	 */
-	if (folio_test_flag(folio, PG_lru))
-		lruvec_del_folio(lruvec, folio);
+	for (unsigned int i = 0; i < nr; i++) {
+		/*
+		 * folio_put saw PG_lru before taking the lock. Nobody clears PG_lru without
+		 * holding a reference (isolate_lru_folios and folio_isolate_lru take theirs first
+		 * and pass over a folio whose count is 0), so it is still on its list: checked
+		 * all the same, and a folio of the batch that was never on a list is skipped.
+		 */
+		if (folio_test_flag(folios[i], PG_lru))
+			lruvec_del_folio(lruvec, folios[i]);
+	}
 	spin_unlock(&lruvec->lru_lock);
 }

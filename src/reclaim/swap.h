@@ -35,8 +35,8 @@ bool folio_isolate_lru(struct ram *ram, struct folio *folio) __must_check;
 void folio_putback_lru(struct ram *ram, struct folio *folio);
 /* MADV_COLD: to the inactive list, unreferenced (folio_deactivate). */
 void folio_deactivate(struct ram *ram, struct folio *folio);
-/* The final put: off the list it is on (called with the refcount at 0). */
-void lru_del_freed(struct ram *ram, struct folio *folio);
+/* The final puts of nr folios: each off the list it is on (refcounts at 0), one lock for all. */
+void lru_del_freed(struct ram *ram, struct folio **folios, unsigned int nr);
 
 /* ---- the swap device (reclaim/swapfile.c; mm/swapfile.c, mm/page_io.c) ----------------- */
 

@@ -510,8 +510,8 @@ static bool try_to_unmap_one(struct folio *folio, struct vm_area_struct *vma,
 			entry = make_migration_pte(folio_pfn(mm->vm->ram, folio), pteval, exclusive);
 		} else {
 			swap_duplicate(mm->vm, folio_swap_entry(folio));
-			add_mm_counter(mm, folio, -1);
-			atomic_fetch_add(&mm->nr_swapents, 1);
+			add_mm_counter(mm, mm_counter(folio), -1);
+			add_mm_counter(mm, MM_SWAPENTS, 1);
 			entry = swp_entry_to_pte(folio_swap_entry(folio), exclusive);
 		}
 		/* the entry remembers what PageAnonExclusive said (folio_try_share_anon_rmap_pte) */

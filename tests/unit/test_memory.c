@@ -58,10 +58,11 @@ struct machine {
 
 static struct machine *machine_new(size_t ram_bytes, bool metadata_only)
 {
-	struct machine *m = calloc(1, sizeof(*m));
+	struct machine *m = aligned_alloc(SMP_CACHE_BYTES, sizeof(*m)); /* per-CPU counters */
 	int i;
 
 	assert_non_null(m);
+	memset(m, 0, sizeof(*m));
 	assert_int_equal(anonvm_thread_register(), 0); /* page tables are freed through RCU */
 	m->vm.cfg.ram_bytes = ram_bytes;
 	m->vm.cfg.metadata_only = metadata_only;
@@ -72,6 +73,7 @@ static struct machine *machine_new(size_t ram_bytes, bool metadata_only)
 		init_rwsem(&m->mm[i].mmap_lock);
 		spin_lock_init(&m->mm[i].page_table_lock);
 		m->mm[i].vm = &m->vm;
+		assert_int_equal(mm_counters_init(&m->mm[i]), 0);
 		assert_int_equal(pgd_alloc(&m->mm[i]), 0);
 	}
 	return m;
@@ -105,6 +107,7 @@ static void machine_free(struct machine *m)
 				shmem_file_put(vma->vm_file);
 		}
 		pgd_free(&m->mm[i]);
+		mm_counters_free(&m->mm[i]);
 	}
 	/* the test design's anon_vmas (a hand-made fork shares vma 0's) */
 	av_free(AV_OBJ_ANON_VMA, m->vma[0].anon_vma);
@@ -396,7 +399,7 @@ static void test_fault_read_zero_then_write(void **state)
 	assert_int_equal(info.mapcount, 0);
 	assert_false(info.writable);
 	assert_null(vma->anon_vma); /* no anon_vma_prepare on a read fault */
-	assert_int_equal(atomic_load(&m->vm.stats.fault_zero), 1);
+	assert_int_equal(vm_events_read(&m->vm, fault_zero), 1);
 
 	fault(vma, ARENA, true); /* COW of the zero page */
 	info = query(m, 0, ARENA);
@@ -404,7 +407,7 @@ static void test_fault_read_zero_then_write(void **state)
 	assert_int_equal(info.mapcount, 1);
 	assert_true(info.anon_exclusive && info.writable && info.dirty && info.young);
 	assert_non_null(vma->anon_vma);
-	assert_int_equal(atomic_load(&m->vm.stats.wp_copy), 1);
+	assert_int_equal(vm_events_read(&m->vm, wp_copy), 1);
 	assert_int_equal(((const unsigned char *)info.data)[100], 0);
 	assert_int_equal(pfn_folio(m->vm.ram, info.frame)->index, ARENA >> PAGE_SHIFT);
 
@@ -412,15 +415,15 @@ static void test_fault_read_zero_then_write(void **state)
 	info = query(m, 0, ARENA + PAGE_SIZE);
 	assert_int_equal(info.kind, ANONVM_PAGE_ANON);
 	assert_true(info.anon_exclusive && info.writable);
-	assert_int_equal(atomic_load(&m->vm.stats.fault_anon), 1);
-	assert_int_equal(atomic_load(&m->mm[0].rss_anon), 2);
+	assert_int_equal(vm_events_read(&m->vm, fault_anon), 1);
+	assert_int_equal(get_mm_counter(&m->mm[0], MM_ANONPAGES), 2);
 	assert_int_equal(av_live(AV_OBJ_FOLIO), 2);
 
 	zap_vma_range(vma, vma->vm_start, vma->vm_end);
 	assert_int_equal(av_live(AV_OBJ_FOLIO), 0);
-	assert_int_equal(atomic_load(&m->mm[0].rss_anon), 0);
+	assert_int_equal(get_mm_counter(&m->mm[0], MM_ANONPAGES), 0);
 	assert_int_equal(pgtables(), 2);
-	assert_int_equal(atomic_load(&m->vm.stats.zap_ptes), 2);
+	assert_int_equal(vm_events_read(&m->vm, zap_ptes), 2);
 	machine_free(m);
 }
 
@@ -484,7 +487,7 @@ static void test_fork_cow(void **state)
 	assert_true(p.young);
 	assert_false(c.young); /* the child's PTE is old */
 	assert_int_equal(query(m, 1, ARENA + PAGE_SIZE).kind, ANONVM_PAGE_ZERO);
-	assert_int_equal(atomic_load(&m->vm.stats.fork_ptes_copied), 2);
+	assert_int_equal(vm_events_read(&m->vm, fork_ptes_copied), 2);
 	assert_int_equal(folio_ref_count(pfn_folio(m->vm.ram, frame)), 2);
 
 	/* the child writes: a copy with the same bytes */
@@ -503,8 +506,8 @@ static void test_fork_cow(void **state)
 	p = query(m, 0, ARENA);
 	assert_int_equal(p.frame, frame);
 	assert_true(p.anon_exclusive && p.writable);
-	assert_int_equal(atomic_load(&m->vm.stats.wp_reuse), 1);
-	assert_int_equal(atomic_load(&m->vm.stats.wp_copy), 1);
+	assert_int_equal(vm_events_read(&m->vm, wp_reuse), 1);
+	assert_int_equal(vm_events_read(&m->vm, wp_copy), 1);
 	machine_free(m);
 }
 
@@ -542,7 +545,7 @@ static void test_wp_reuse_needs_sole_reference(void **state)
 	assert_true(folio_trylock(f[1]));
 	fault(vma, ARENA + PAGE_SIZE, true);
 	assert_ptr_not_equal(pfn_folio(m->vm.ram, query(m, 0, ARENA + PAGE_SIZE).frame), f[1]);
-	assert_int_equal(atomic_load(&m->vm.stats.wp_copy), 2);
+	assert_int_equal(vm_events_read(&m->vm, wp_copy), 2);
 	folio_unlock(f[1]);
 	folio_put(m->vm.ram, f[1]);
 
@@ -552,7 +555,7 @@ static void test_wp_reuse_needs_sole_reference(void **state)
 	assert_true(folio_test_flag(f[2], PG_anon_exclusive));
 	assert_false(folio_test_flag(f[2], PG_locked));
 	assert_ptr_equal(folio_anon_vma(f[2]), vma->anon_vma);
-	assert_int_equal(atomic_load(&m->vm.stats.wp_reuse), 1);
+	assert_int_equal(vm_events_read(&m->vm, wp_reuse), 1);
 	machine_free(m);
 }
 
@@ -576,7 +579,7 @@ static void test_fork_eager_copy_when_pinned(void **state)
 	assert_int_not_equal(c.frame, p.frame);
 	assert_true(p.anon_exclusive && p.writable && c.anon_exclusive && c.writable);
 	assert_int_equal(p.mapcount, 1);
-	assert_int_equal(atomic_load(&m->vm.stats.fork_eager_copy), 1);
+	assert_int_equal(vm_events_read(&m->vm, fork_eager_copy), 1);
 	for (i = 0; i < 1024; i++)
 		folio_put(m->vm.ram, folio);
 	machine_free(m);
@@ -701,7 +704,7 @@ static void test_fault_race(void **state)
 		assert_true(info.anon_exclusive && info.writable);
 	}
 	assert_int_equal(av_live(AV_OBJ_FOLIO), RACE_PAGES);
-	assert_int_equal(atomic_load(&m->mm[0].rss_anon), RACE_PAGES);
+	assert_int_equal(get_mm_counter(&m->mm[0], MM_ANONPAGES), RACE_PAGES);
 	machine_free(m);
 }
 
@@ -726,7 +729,7 @@ static void test_shmem(void **state)
 	/* fork does not copy a shared VMA's page tables: the child faults them in */
 	machine_fork(m);
 	assert_int_equal(query(m, 1, ARENA).kind, ANONVM_PAGE_NONE);
-	assert_int_equal(atomic_load(&m->vm.stats.fork_ptes_copied), 0);
+	assert_int_equal(vm_events_read(&m->vm, fork_ptes_copied), 0);
 	fault(&m->vma[1], ARENA, false);
 	b = query(m, 1, ARENA);
 	assert_int_equal(b.frame, a.frame);
@@ -741,7 +744,7 @@ static void test_shmem(void **state)
 	assert_int_equal(query(m, 0, ARENA + 15 * PAGE_SIZE).kind, ANONVM_PAGE_SHMEM);
 	assert_int_equal(query(m, 0, ARENA + 15 * PAGE_SIZE).mapcount, 2);
 	assert_int_equal(query(m, 0, ARENA + 16 * PAGE_SIZE).kind, ANONVM_PAGE_NONE);
-	assert_int_equal(atomic_load(&m->mm[0].rss_shmem), 16);
+	assert_int_equal(get_mm_counter(&m->mm[0], MM_SHMEMPAGES), 16);
 
 	/* mprotect r then rw: shared PTEs become writable again */
 	change_protection(vma, vma->vm_start, vma->vm_end, VM_READ | VM_SHARED);

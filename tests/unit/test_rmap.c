@@ -40,9 +40,10 @@ static const struct rmap_ops *design;
 
 static struct anonvm *vm_new(void)
 {
-	struct anonvm *vm = calloc(1, sizeof(*vm));
+	struct anonvm *vm = aligned_alloc(SMP_CACHE_BYTES, sizeof(*vm)); /* per-CPU counters */
 
 	assert_non_null(vm);
+	memset(vm, 0, sizeof(*vm));
 	vm->rmap = design;
 	vm->cfg.design = design->design;
 	vm->cfg.debug_level = anonvm_debug_level();
@@ -350,14 +351,14 @@ static void test_prepare_new_root(void **state)
 	assert_ptr_equal(avc->vma, a);
 	assert_true(design->index->contains(av, avc));
 	assert_false(vma_is_fork_child(a));
-	assert_int_equal(vm->stats.anon_vma_alloc, 1);
-	assert_int_equal(vm->stats.avc_alloc, 1);
+	assert_int_equal(vm_events_read(vm, anon_vma_alloc), 1);
+	assert_int_equal(vm_events_read(vm, avc_alloc), 1);
 	check(vm);
 
 	/* the fast path allocates nothing */
 	fault(a);
 	assert_ptr_equal(a->anon_vma, av);
-	assert_int_equal(vm->stats.avc_alloc, 1);
+	assert_int_equal(vm_events_read(vm, avc_alloc), 1);
 
 	vm_free(vm);
 	assert_live(base);
@@ -541,7 +542,7 @@ static void clone_and_check(struct anonvm *vm, struct vm_area_struct *dst,
 		assert_int_equal(after.e[i].active, before.e[i].active + (av == src->anon_vma));
 		assert_int_equal(after.e[i].nodes, before.e[i].nodes + in_chain(src, av));
 	}
-	assert_false(vm->stats.anon_vma_reuse);
+	assert_false(vm_events_read(vm, anon_vma_reuse));
 }
 
 static void test_clone_each_op(void **state)
@@ -712,8 +713,8 @@ static void test_fork(void **state)
 	assert_int_equal(r->num_children, 2);
 	assert_int_equal(chain_len(ga), 3);
 	assert_true(in_chain(ga, r) && in_chain(ga, cav) && in_chain(ga, gav));
-	assert_int_equal(vm->stats.anon_vma_alloc, 3);
-	assert_int_equal(vm->stats.anon_vma_reuse, 0);
+	assert_int_equal(vm_events_read(vm, anon_vma_alloc), 3);
+	assert_int_equal(vm_events_read(vm, anon_vma_reuse), 0);
 	check(vm);
 
 	vm_free(vm);
@@ -823,14 +824,14 @@ static void test_reuse_in_fork_chain(void **state)
 			most = nr_anon_vmas(vm);
 	}
 	print_message("forkchain on %s: %d generations, %d VMAs: at most %zu anon_vmas, %lu reuses\n",
-		      design->name, GENERATIONS, V, most, (unsigned long)vm->stats.anon_vma_reuse);
+		      design->name, GENERATIONS, V, most, (unsigned long)vm_events_read(vm, anon_vma_reuse));
 	if (design->reuse) {
 		assert_true(most < GENERATIONS);
-		assert_true(vm->stats.anon_vma_reuse >= V * (GENERATIONS / 2 - 1));
+		assert_true(vm_events_read(vm, anon_vma_reuse) >= V * (GENERATIONS / 2 - 1));
 	} else {
 		/* every generation's anon_vmas stay in the chain: one more per VMA each time */
 		assert_int_equal(most, V * (GENERATIONS + 1));
-		assert_int_equal(vm->stats.anon_vma_reuse, 0);
+		assert_int_equal(vm_events_read(vm, anon_vma_reuse), 0);
 	}
 	vm_free(vm);
 	assert_live(base);
@@ -851,7 +852,7 @@ static void test_no_reuse_while_ancestors_live(void **state)
 		assert_int_equal(chain_len(vma_lookup_test(cur, BASE)), gen + 1);
 	}
 	assert_int_equal(nr_anon_vmas(vm), DEPTH + 1);
-	assert_int_equal(vm->stats.anon_vma_reuse, 0);
+	assert_int_equal(vm_events_read(vm, anon_vma_reuse), 0);
 	check(vm);
 	vm_free(vm);
 	assert_live(base);
@@ -885,7 +886,7 @@ static void test_reuse_needs_at_most_one_child(void **state)
 	xa = vma_lookup_test(x, BASE);
 	assert_ptr_not_equal(xa->anon_vma, cav);
 	assert_ptr_equal(xa->anon_vma->parent, g1av);
-	assert_int_equal(vm->stats.anon_vma_reuse, 0);
+	assert_int_equal(vm_events_read(vm, anon_vma_reuse), 0);
 	check(vm);
 
 	exit_mm(g2); /* its anon_vma's tree empties: cav keeps one child */
@@ -894,7 +895,7 @@ static void test_reuse_needs_at_most_one_child(void **state)
 	ya = vma_lookup_test(y, BASE);
 	if (!design->reuse) {
 		assert_ptr_not_equal(ya->anon_vma, cav);
-		assert_int_equal(vm->stats.anon_vma_reuse, 0);
+		assert_int_equal(vm_events_read(vm, anon_vma_reuse), 0);
 		check(vm);
 		vm_free(vm);
 		assert_live(base);
@@ -902,7 +903,7 @@ static void test_reuse_needs_at_most_one_child(void **state)
 	}
 	assert_ptr_equal(ya->anon_vma, cav);
 	assert_int_equal(cav->num_active_vmas, 1);
-	assert_int_equal(vm->stats.anon_vma_reuse, 1);
+	assert_int_equal(vm_events_read(vm, anon_vma_reuse), 1);
 	check(vm);
 
 	vm_free(vm);
@@ -953,10 +954,10 @@ static void test_reuse_choice_order(void **state)
 	ya = vma_lookup_test(y, BASE);
 	if (design->reuse) {
 		assert_ptr_equal(ya->anon_vma, cav);
-		assert_int_equal(vm->stats.anon_vma_reuse, 1);
+		assert_int_equal(vm_events_read(vm, anon_vma_reuse), 1);
 	} else {
 		assert_ptr_equal(ya->anon_vma->parent, xav);
-		assert_int_equal(vm->stats.anon_vma_reuse, 0);
+		assert_int_equal(vm_events_read(vm, anon_vma_reuse), 0);
 	}
 	check(vm);
 	vm_free(vm);
@@ -1006,8 +1007,8 @@ static void test_unlink_every_order(void **state)
 			}
 		}
 		assert_true(list_empty(&vm->anon_vmas));
-		assert_int_equal(vm->stats.anon_vma_free, vm->stats.anon_vma_alloc);
-		assert_int_equal(vm->stats.avc_free, vm->stats.avc_alloc);
+		assert_int_equal(vm_events_read(vm, anon_vma_free), vm_events_read(vm, anon_vma_alloc));
+		assert_int_equal(vm_events_read(vm, avc_free), vm_events_read(vm, avc_alloc));
 		vm_free(vm);
 	}
 	assert_live(base);
@@ -1203,10 +1204,10 @@ static void test_walk(void **state)
 	log.done_after = 0;
 
 	/* work is counted */
-	walks = vm->stats.rmap_walks;
+	walks = vm_events_read(vm, rmap_walks);
 	assert_int_equal(walk(f, &log, false), 0);
-	assert_int_equal(vm->stats.rmap_walks, walks + 1);
-	assert_true(vm->stats.rmap_vmas_visited >= 2);
+	assert_int_equal(vm_events_read(vm, rmap_walks), walks + 1);
+	assert_true(vm_events_read(vm, rmap_vmas_visited) >= 2);
 
 	/* not mapped: nothing to walk; not anonymous: not walked here */
 	atomic_store(&h->mapcount, 0);
@@ -1386,9 +1387,9 @@ static void test_walk_random(void **state)
 			check(vm);
 	}
 	print_message("random: %lu walks, %lu VMAs visited, %lu anon_vmas made, %lu reused\n",
-		      walks, (unsigned long)vm->stats.rmap_vmas_visited,
-		      (unsigned long)vm->stats.anon_vma_alloc,
-		      (unsigned long)vm->stats.anon_vma_reuse);
+		      walks, (unsigned long)vm_events_read(vm, rmap_vmas_visited),
+		      (unsigned long)vm_events_read(vm, anon_vma_alloc),
+		      (unsigned long)vm_events_read(vm, anon_vma_reuse));
 	assert_true(walks > 100);
 	check(vm);
 	vm_free(vm);
@@ -1651,7 +1652,7 @@ static void test_legacy_prepare_and_fork(void **state)
 	assert_int_equal(atomic_load(&av->refcount), 1);
 	assert_int_equal(av->num_children + av->num_active_vmas, 0);
 	assert_int_equal(list_len(av), 1);
-	assert_int_equal(vm->stats.avc_alloc, 0);
+	assert_int_equal(vm_events_read(vm, avc_alloc), 0);
 	b = vma_new(p, BASE + PG(4), 4);
 	fault(b);
 	assert_ptr_equal(b->anon_vma, av);
@@ -1667,7 +1668,7 @@ static void test_legacy_prepare_and_fork(void **state)
 	assert_ptr_equal(ga->anon_vma, av);
 	assert_int_equal(list_len(av), 6);
 	assert_int_equal(nr_anon_vmas(vm), 1);
-	assert_int_equal(vm->stats.anon_vma_alloc, 1);
+	assert_int_equal(vm_events_read(vm, anon_vma_alloc), 1);
 	assert_false(vma_is_fork_child(ca));
 
 	/* a fork child's neighbour reuses the family's anon_vma (linux: a new root, T4) */
@@ -1717,7 +1718,7 @@ static void test_legacy_clone_and_unlink(void **state)
 	exit_mm(c);
 	rcu_barrier();
 	assert_true(list_empty(&vm->anon_vmas));
-	assert_int_equal(vm->stats.anon_vma_free, 1);
+	assert_int_equal(vm_events_read(vm, anon_vma_free), 1);
 	vm_free(vm);
 	assert_live(base);
 }

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * percpu.h: data kept per CPU of the host, as the kernel keeps its page allocator's pcp
+ * lists and its object counters, so that threads on different CPUs do not write the same
+ * cache line on every fault.
+ *
+ * A thread may move to another CPU at any time, even between raw_smp_processor_id() and
+ * the use of the slot it chose (user space cannot disable preemption): the CPU only says
+ * which slot is likely to be free of other writers. So every slot stays safe for any thread
+ * to use: atomics, or a lock of the slot's own (the kernel's pcp->lock). Readers sum the
+ * slots; a sum read while writers run is a moment's estimate, exact once they are quiet.
+ */
+#ifndef ANONVM_PERCPU_H
+#define ANONVM_PERCPU_H
+
+#include <sched.h>
+#include <unistd.h>
+
+#include "compiler.h"
+
+#define SMP_CACHE_BYTES 64
+#define ____cacheline_aligned __attribute__((aligned(SMP_CACHE_BYTES)))
+
+/* Slots of the object counters (alloc.c): more than the CPUs of any machine we run on. */
+#define NR_CPU_SLOTS 64
+
+/* The CPUs the host may have, at least 1 and at most NR_CPU_SLOTS (read once). */
+static inline unsigned int nr_cpu_ids(void)
+{
+	static unsigned int nr;
+
+	if (unlikely(!__atomic_load_n(&nr, __ATOMIC_RELAXED))) {
+		long cpus = sysconf(_SC_NPROCESSORS_CONF);
+
+		__atomic_store_n(&nr, cpus < 1 ? 1 : cpus > NR_CPU_SLOTS ? NR_CPU_SLOTS : cpus,
+				 __ATOMIC_RELAXED);
+	}
+	return __atomic_load_n(&nr, __ATOMIC_RELAXED);
+}
+
+/* The CPU the calling thread runs on now, as a slot index below nr (nr > 0). */
+static inline unsigned int raw_smp_processor_id_slot(unsigned int nr)
+{
+	int cpu = sched_getcpu(); /* glibc reads it from rseq: no system call */
+
+	return cpu < 0 ? 0 : (unsigned int)cpu % nr;
+}
+
+#endif
