@@ -54,6 +54,7 @@ struct vctx {
 	unsigned long nr_pfns;
 	unsigned int *swap_refs;     /* per slot: swap PTEs naming it */
 	unsigned char *swap_excl;    /* per slot: an exclusive swap PTE names it */
+	unsigned long nr_slots;      /* slots 1..nr_slots - 1 were ever used (si->highest_bit) */
 	long rss_anon, rss_shmem, swapents; /* of the mm being walked */
 	struct mm_struct *mm;
 	struct vm_area_struct *vma; /* the VMA of the PTE being looked at */
@@ -153,7 +154,6 @@ static int check_pte(unsigned long addr, pte_t pte, struct folio *folio, void *a
 static int check_swap_pte(pte_t *ptep, unsigned long addr, void *arg)
 {
 	struct vctx *c = arg;
-	struct swap_info_struct *si = c->vm->swap;
 	struct vm_area_struct *vma;
 	pte_t pte = *ptep;
 	unsigned long s;
@@ -180,7 +180,7 @@ static int check_swap_pte(pte_t *ptep, unsigned long addr, void *arg)
 		violation(c, "mm %lu: swap PTE at %#lx outside an anonymous VMA with an anon_vma",
 			  c->mm->id, addr);
 	s = swp_offset(pte_to_swp_entry(pte));
-	if (swp_type(pte_to_swp_entry(pte)) != 0 || !s || s >= si->max) {
+	if (swp_type(pte_to_swp_entry(pte)) != 0 || !s || s >= c->nr_slots) {
 		violation(c, "mm %lu: swap PTE at %#lx names no slot (%#lx)", c->mm->id, addr,
 			  (unsigned long)pte.val);
 		return 0;
@@ -262,7 +262,7 @@ static void check_shmem_files(struct vctx *c)
 			if (xa_is_value(entry)) {
 				swp_entry_t e = { xa_to_value(entry) };
 
-				if (swp_type(e) || !swp_offset(e) || swp_offset(e) >= c->vm->swap->max)
+				if (swp_type(e) || !swp_offset(e) || swp_offset(e) >= c->nr_slots)
 					violation(c, "shmem %p: index %#lx names no swap slot",
 						  (void *)file, index);
 				else
@@ -286,7 +286,7 @@ static void check_swap(struct vctx *c)
 	unsigned long inuse = 0, cached = 0;
 
 	spin_lock(&si->lock);
-	for (unsigned long s = 1; s < si->max; s++) {
+	for (unsigned long s = 1; s < c->nr_slots; s++) {
 		unsigned int count = si->swap_map[s] & SWAP_MAP_MAX;
 		struct folio *folio = si->cache[s];
 
@@ -465,8 +465,10 @@ static void validate_all(struct vctx *c)
 	c->nr_pfns = vm->ram->next_fresh;
 	c->ptes = calloc(c->nr_pfns ? c->nr_pfns : 1, sizeof(*c->ptes));
 	onlru = calloc(c->nr_pfns ? c->nr_pfns : 1, 1);
-	c->swap_refs = calloc(vm->swap->max + 1, sizeof(*c->swap_refs));
-	c->swap_excl = calloc(vm->swap->max + 1, 1);
+	/* slots never used hold nothing (swap_map 0, no cache): the scan stops at the last used */
+	c->nr_slots = vm->swap->highest_bit + 1;
+	c->swap_refs = calloc(c->nr_slots, sizeof(*c->swap_refs));
+	c->swap_excl = calloc(c->nr_slots, 1);
 	if (!c->ptes || !onlru || !c->swap_refs || !c->swap_excl) {
 		fputs("validate: out of memory\n", out);
 		c->ok = false;

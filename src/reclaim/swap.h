@@ -63,6 +63,7 @@ struct swap_info_struct {
 	unsigned long inuse_pages; /* lock */
 	unsigned long nr_cache;   /* folios in the swap cache; lock */
 	unsigned long cluster_next; /* where the search for a free slot starts; lock */
+	unsigned long highest_bit; /* no slot above it was ever used (the validator's bound); lock */
 	int fd;                   /* the file, -1 until the first write; lock */
 	const char *dir;          /* where the file is made */
 	bool io;                  /* frames have contents (not metadata-only) */

@@ -92,6 +92,8 @@ static unsigned long scan_swap_map(struct swap_info_struct *si)
 			si->swap_map[s] = SWAP_HAS_CACHE;
 			si->inuse_pages++;
 			si->cluster_next = s + 1;
+			if (s > si->highest_bit)
+				si->highest_bit = s;
 			return s;
 		}
 	}
@@ -221,8 +223,12 @@ void free_swap_and_cache(struct anonvm *vm, swp_entry_t entry)
 void try_to_reclaim_swap_cache(struct anonvm *vm)
 {
 	struct swap_info_struct *si = swap_info(vm);
+	unsigned long highest;
 
-	for (unsigned long s = 1; s < si->max; s++) {
+	spin_lock(&si->lock);
+	highest = si->highest_bit; /* no slot above was ever used */
+	spin_unlock(&si->lock);
+	for (unsigned long s = 1; s <= highest; s++) {
 		struct folio *folio = NULL;
 
 		spin_lock(&si->lock);
