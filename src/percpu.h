@@ -21,7 +21,11 @@
 #define SMP_CACHE_BYTES 64
 #define ____cacheline_aligned __attribute__((aligned(SMP_CACHE_BYTES)))
 
-/* Slots of the object counters (alloc.c): more than the CPUs of any machine we run on. */
+/*
+ * The most slots anything keeps: the machine's event counters and av_alloc's live counts
+ * have this many (fixed arrays); RSS counters and free lists have nr_cpu_ids(). On a host
+ * with more CPUs, CPUs share slots (cpu % nr): still correct, only more contended.
+ */
 #define NR_CPU_SLOTS 64
 
 /* The CPUs the host may have, at least 1 and at most NR_CPU_SLOTS (read once). */

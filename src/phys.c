@@ -16,8 +16,8 @@
  * are stacks, a batch moved between them keeps its order), then never used frames in
  * ascending order. A thread takes frames from its CPU's list and frees them onto it; the
  * list trades PCP_BATCH frames with free_list when it runs empty or past PCP_HIGH; when
- * free_list is empty too, drain_all_pages returns every CPU's frames before anyone fails. When none is left, direct reclaim (reclaim/vmscan.c) swaps
- * some out first. Every allocation is a fault-injection point (av_should_fail: an injected
+ * free_list is empty too, drain_all_pages returns every CPU's frames to it. When no frame
+ * is left anywhere, direct reclaim (reclaim/vmscan.c) swaps some out first. Every allocation is a fault-injection point (av_should_fail: an injected
  * failure is a failure after reclaim) and is counted as AV_OBJ_FOLIO.
  *
  * Invariants: see phys.h. Locks: pcp->lock > ram->lock (free_list, nr_free, next_fresh);
@@ -29,7 +29,6 @@
 #include <string.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include "alloc.h"
 #include "memory.h"
@@ -60,13 +59,15 @@ static void *map_ram(size_t bytes, bool prefault)
 	return p;
 }
 
-/* One list per CPU the host may have (a cached line each, like the host's RAM not counted). */
+/*
+ * One list per CPU slot, each on cache lines of its own. Like the frames themselves, the
+ * lists are host memory outside av_alloc's counts.
+ */
 static int pcp_init(struct ram *ram)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_CONF);
 	void *p;
 
-	ram->nr_pcp = cpus < 1 ? 1 : cpus > 1024 ? 1024 : (unsigned int)cpus;
+	ram->nr_pcp = nr_cpu_ids();
 	if (posix_memalign(&p, SMP_CACHE_BYTES, ram->nr_pcp * sizeof(*ram->pcp)))
 		return -ENOMEM;
 	ram->pcp = p;
