@@ -54,7 +54,7 @@ static struct live_slot {
 
 static inline atomic_long *live_counter(enum av_obj kind)
 {
-	return &live[raw_smp_processor_id_slot(NR_CPU_SLOTS)].n[kind];
+	return &live[this_cpu_slot()].n[kind];
 }
 
 /* the size of one object of each fixed-size kind (0: variable, not counted in bytes) */
@@ -349,7 +349,7 @@ long av_live(enum av_obj kind)
 {
 	long n = 0;
 
-	for (int i = 0; i < NR_CPU_SLOTS; i++)
+	for (unsigned int i = 0; i < nr_cpu_ids(); i++)
 		n += atomic_load(&live[i].n[kind]);
 	return n;
 }

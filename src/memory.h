@@ -46,8 +46,8 @@ static inline enum mm_counter mm_counter(const struct folio *folio)
 
 static inline void add_mm_counter(struct mm_struct *mm, enum mm_counter member, long value)
 {
-	atomic_fetch_add_explicit(&mm->rss_stat[raw_smp_processor_id_slot(nr_cpu_ids())].count[member],
-				  value, memory_order_relaxed);
+	atomic_fetch_add_explicit(&mm->rss_stat[this_cpu_slot()].count[member], value,
+				  memory_order_relaxed);
 }
 
 static inline long get_mm_counter(const struct mm_struct *mm, enum mm_counter member)

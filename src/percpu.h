@@ -23,8 +23,9 @@
 
 /*
  * The most slots anything keeps: the machine's event counters and av_alloc's live counts
- * have this many (fixed arrays); RSS counters and free lists have nr_cpu_ids(). On a host
- * with more CPUs, CPUs share slots (cpu % nr): still correct, only more contended.
+ * are fixed arrays of this many, of which the first nr_cpu_ids() are used; RSS counters and
+ * free lists are allocated with nr_cpu_ids(). On a host with more CPUs, CPUs share slots
+ * (cpu % NR_CPU_SLOTS): still correct, only more contended.
  */
 #define NR_CPU_SLOTS 64
 
@@ -42,12 +43,15 @@ static inline unsigned int nr_cpu_ids(void)
 	return __atomic_load_n(&nr, __ATOMIC_RELAXED);
 }
 
-/* The CPU the calling thread runs on now, as a slot index below nr (nr > 0). */
-static inline unsigned int raw_smp_processor_id_slot(unsigned int nr)
+/*
+ * The slot of the CPU the calling thread runs on now, below nr_cpu_ids(): every per-CPU
+ * structure, whatever its size, uses the same slots, and readers sum the first nr_cpu_ids().
+ */
+static inline unsigned int this_cpu_slot(void)
 {
 	int cpu = sched_getcpu(); /* glibc reads it from rseq: no system call */
 
-	return cpu < 0 ? 0 : (unsigned int)cpu % nr;
+	return cpu < 0 ? 0 : (unsigned int)cpu % nr_cpu_ids();
 }
 
 #endif

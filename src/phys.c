@@ -17,8 +17,9 @@
  * ascending order. A thread takes frames from its CPU's list and frees them onto it; the
  * list trades PCP_BATCH frames with free_list when it runs empty or past PCP_HIGH; when
  * free_list is empty too, drain_all_pages returns every CPU's frames to it. When no frame
- * is left anywhere, direct reclaim (reclaim/vmscan.c) swaps some out first. Every allocation is a fault-injection point (av_should_fail: an injected
- * failure is a failure after reclaim) and is counted as AV_OBJ_FOLIO.
+ * is left anywhere, direct reclaim (reclaim/vmscan.c) swaps some out first. Every
+ * allocation is a fault-injection point (av_should_fail: an injected failure is a failure
+ * after reclaim) and is counted as AV_OBJ_FOLIO.
  *
  * Invariants: see phys.h. Locks: pcp->lock > ram->lock (free_list, nr_free, next_fresh);
  * both nest inside the page-table lock (folio_put runs under it), as the LRU lock does;
@@ -67,11 +68,10 @@ static int pcp_init(struct ram *ram)
 {
 	void *p;
 
-	ram->nr_pcp = nr_cpu_ids();
-	if (posix_memalign(&p, SMP_CACHE_BYTES, ram->nr_pcp * sizeof(*ram->pcp)))
+	if (posix_memalign(&p, SMP_CACHE_BYTES, nr_cpu_ids() * sizeof(*ram->pcp)))
 		return -ENOMEM;
 	ram->pcp = p;
-	for (unsigned int i = 0; i < ram->nr_pcp; i++) {
+	for (unsigned int i = 0; i < nr_cpu_ids(); i++) {
 		spin_lock_init(&ram->pcp[i].lock);
 		INIT_LIST_HEAD(&ram->pcp[i].list);
 		atomic_init(&ram->pcp[i].count, 0);
@@ -134,7 +134,7 @@ void ram_destroy(struct anonvm *vm)
 	if (ram->base)
 		munmap(ram->base, ram->nr_frames * PAGE_SIZE);
 	munmap(ram->frames, ram->nr_frames * sizeof(struct folio));
-	for (unsigned int i = 0; i < ram->nr_pcp; i++)
+	for (unsigned int i = 0; ram->pcp && i < nr_cpu_ids(); i++)
 		spin_lock_destroy(&ram->pcp[i].lock);
 	free(ram->pcp);
 	spin_lock_destroy(&ram->lock);
@@ -151,7 +151,7 @@ void ram_destroy(struct anonvm *vm)
 
 static struct per_cpu_pages *this_cpu_pcp(struct ram *ram)
 {
-	return &ram->pcp[raw_smp_processor_id_slot(ram->nr_pcp)];
+	return &ram->pcp[this_cpu_slot()];
 }
 
 /* ram->lock held: a free frame off free_list, or a fresh one; NULL when neither is left. */
@@ -206,7 +206,7 @@ static void free_pcppages_bulk(struct ram *ram, struct per_cpu_pages *pcp, unsig
 /* Every CPU's frames back to free_list (drain_all_pages): before an allocation gives up. */
 static void drain_all_pages(struct ram *ram)
 {
-	for (unsigned int i = 0; i < ram->nr_pcp; i++) {
+	for (unsigned int i = 0; i < nr_cpu_ids(); i++) {
 		struct per_cpu_pages *pcp = &ram->pcp[i];
 
 		spin_lock(&pcp->lock);
@@ -220,7 +220,7 @@ static unsigned long __frames_in_use(struct ram *ram)
 {
 	unsigned long free = ram->nr_free;
 
-	for (unsigned int i = 0; i < ram->nr_pcp; i++)
+	for (unsigned int i = 0; ram->pcp && i < nr_cpu_ids(); i++)
 		free += atomic_load_explicit(&ram->pcp[i].count, memory_order_relaxed);
 	return ram->next_fresh - 1 - free;
 }
@@ -230,7 +230,7 @@ static struct folio *__folio_alloc(struct ram *ram)
 {
 	struct folio *folio = NULL;
 
-	if (ram->nr_pcp) {
+	if (ram->pcp) {
 		struct per_cpu_pages *pcp = this_cpu_pcp(ram);
 
 		spin_lock(&pcp->lock);
@@ -260,7 +260,7 @@ static void free_frames(struct ram *ram, struct folio **folios, unsigned int nr)
 {
 	struct per_cpu_pages *pcp;
 
-	if (!ram->nr_pcp) {
+	if (!ram->pcp) {
 		spin_lock(&ram->lock);
 		for (unsigned int i = 0; i < nr; i++)
 			list_add(&folios[i]->lru, &ram->free_list);

@@ -62,8 +62,7 @@ struct ram {
 	unsigned char *base;        /* contents; NULL in metadata-only mode */
 	unsigned long nr_frames;
 	unsigned long limit;	    /* frames in use stay <= limit (cfg.memcg_max_bytes); 0: none */
-	struct per_cpu_pages *pcp;  /* nr_pcp lists, none with a limit */
-	unsigned int nr_pcp;
+	struct per_cpu_pages *pcp;  /* nr_cpu_ids() lists; NULL with a limit */
 	struct anonvm *vm;          /* the machine (direct reclaim); fixed */
 
 	spinlock_t lock ____cacheline_aligned; /* free_list, nr_free, next_fresh */

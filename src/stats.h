@@ -45,15 +45,14 @@ struct vm_stats {
 #define LOCK_WAIT_NAMES { [LOCK_WAIT_ANON_VMA] = "anon_vma_lock", [LOCK_WAIT_MMAP] = "mmap_lock" }
 
 #define count_vm_events(vm, item, n)                                                      \
-	atomic_fetch_add_explicit(&(vm)->stats.cpu[raw_smp_processor_id_slot(NR_CPU_SLOTS)].item, \
-				  (n), memory_order_relaxed)
+	atomic_fetch_add_explicit(&(vm)->stats.cpu[this_cpu_slot()].item, (n), memory_order_relaxed)
 #define count_vm_event(vm, item) count_vm_events(vm, item, 1)
 
 /* The sum of every CPU slot's counter item (exact once the machine's threads are quiet). */
 #define vm_events_read(vm, item)                                                          \
 	({                                                                                \
 		unsigned long __sum = 0;                                                  \
-		for (int __i = 0; __i < NR_CPU_SLOTS; __i++)                              \
+		for (unsigned int __i = 0; __i < nr_cpu_ids(); __i++)                     \
 			__sum += atomic_load_explicit(&(vm)->stats.cpu[__i].item,         \
 						      memory_order_relaxed);              \
 		__sum;                                                                    \
