@@ -16,10 +16,11 @@
  * are stacks, a batch moved between them keeps its order), then never used frames in
  * ascending order. A thread takes frames from its CPU's list and frees them onto it; the
  * list trades PCP_BATCH frames with free_list when it runs empty or past PCP_HIGH; when
- * free_list is empty too, drain_all_pages returns every CPU's frames to it. When no frame
- * is left anywhere, direct reclaim (reclaim/vmscan.c) swaps some out first. Every
- * allocation is a fault-injection point (av_should_fail: an injected failure is a failure
- * after reclaim) and is counted as AV_OBJ_FOLIO.
+ * free_list is empty too, drain_all_pages returns every CPU's frames to it and the
+ * allocation tries again (another CPU may take them first). When no frame is left anywhere,
+ * direct reclaim (reclaim/vmscan.c) swaps some out first. Every allocation is a
+ * fault-injection point (av_should_fail: an injected failure is a failure after reclaim) and
+ * is counted as AV_OBJ_FOLIO.
  *
  * Invariants: see phys.h. Locks: pcp->lock > ram->lock (free_list, nr_free, next_fresh);
  * both nest inside the page-table lock (folio_put runs under it), as the LRU lock does;
@@ -34,6 +35,7 @@
 #include "alloc.h"
 #include "memory.h"
 #include "phys.h"
+#include "race.h"
 #include "reclaim/swap.h"
 
 static struct lock_class_key folio_lock_key;
@@ -173,7 +175,11 @@ static struct folio *__rmqueue(struct ram *ram)
 	return NULL;
 }
 
-/* pcp->lock held: up to PCP_BATCH frames from free_list onto pcp, in the order they leave it. */
+/*
+ * pcp->lock held: up to PCP_BATCH frames from free_list onto pcp, in the order they leave it.
+ * The count moves under ram->lock, so a frame is counted free on exactly one list for every
+ * reader holding it.
+ */
 static void rmqueue_bulk(struct ram *ram, struct per_cpu_pages *pcp)
 {
 	struct folio *folio;
@@ -184,8 +190,8 @@ static void rmqueue_bulk(struct ram *ram, struct per_cpu_pages *pcp)
 		list_add_tail(&folio->lru, &pcp->list);
 		n++;
 	}
-	spin_unlock(&ram->lock);
 	atomic_fetch_add_explicit(&pcp->count, n, memory_order_relaxed);
+	spin_unlock(&ram->lock);
 }
 
 /* pcp->lock held: its nr oldest frames back to free_list (the kernel's free_pcppages_bulk). */
@@ -215,44 +221,78 @@ static void drain_all_pages(struct ram *ram)
 	}
 }
 
-/* ram->lock held: frames handed out and not freed, counting the pcp lists' at this moment. */
-static unsigned long __frames_in_use(struct ram *ram)
+/* ram->lock held: the frames free on every list, and those never handed out. */
+static unsigned long __frames_free(struct ram *ram)
 {
-	unsigned long free = ram->nr_free;
+	unsigned long free = ram->nr_free + (ram->nr_frames - ram->next_fresh);
 
 	for (unsigned int i = 0; ram->pcp && i < nr_cpu_ids(); i++)
 		free += atomic_load_explicit(&ram->pcp[i].count, memory_order_relaxed);
-	return ram->next_fresh - 1 - free;
+	return free;
 }
 
-/* A free frame, or NULL when every frame is in use. */
+/* ram->lock held: frames handed out and not freed (frame 0 is the zero page's). */
+static unsigned long __frames_in_use(struct ram *ram)
+{
+	return ram->nr_frames - 1 - __frames_free(ram);
+}
+
+/* A frame off this CPU's list, refilled from free_list if empty; NULL if both are. */
+static struct folio *pcp_alloc(struct ram *ram)
+{
+	struct per_cpu_pages *pcp = this_cpu_pcp(ram);
+	struct folio *folio = NULL;
+
+	spin_lock(&pcp->lock);
+	if (list_empty(&pcp->list))
+		rmqueue_bulk(ram, pcp);
+	if (!list_empty(&pcp->list)) {
+		folio = list_first_entry(&pcp->list, struct folio, lru);
+		list_del_init(&folio->lru);
+		atomic_fetch_sub_explicit(&pcp->count, 1, memory_order_relaxed);
+	}
+	spin_unlock(&pcp->lock);
+	return folio;
+}
+
+/*
+ * Passes of drain and retry before an allocation gives up while frames are still free: each
+ * pass another CPU may refill its list from what the drain returned (the kernel retries too,
+ * after its drain_all_pages, before it declares the zone exhausted).
+ */
+#define PCP_DRAIN_RETRIES 16
+
+/*
+ * A free frame, or NULL when every frame is in use (or, with a memory limit, the limit's
+ * worth): never NULL while a frame is free on some list, short of PCP_DRAIN_RETRIES passes
+ * lost to other CPUs.
+ */
 static struct folio *__folio_alloc(struct ram *ram)
 {
 	struct folio *folio = NULL;
+	bool free;
 
-	if (ram->pcp) {
-		struct per_cpu_pages *pcp = this_cpu_pcp(ram);
-
-		spin_lock(&pcp->lock);
-		if (list_empty(&pcp->list))
-			rmqueue_bulk(ram, pcp);
-		if (!list_empty(&pcp->list)) {
-			folio = list_first_entry(&pcp->list, struct folio, lru);
-			list_del_init(&folio->lru);
-			atomic_fetch_sub_explicit(&pcp->count, 1, memory_order_relaxed);
-		}
-		spin_unlock(&pcp->lock);
-		if (folio)
+	if (!ram->pcp) {
+		spin_lock(&ram->lock);
+		/* the memory cgroup is full (memory.max, no swap): as good as no RAM */
+		if (!ram->limit || __frames_in_use(ram) < ram->limit)
+			folio = __rmqueue(ram);
+		spin_unlock(&ram->lock);
+		return folio;
+	}
+	for (int pass = 0;; pass++) {
+		folio = pcp_alloc(ram);
+		if (folio || pass == PCP_DRAIN_RETRIES)
 			return folio;
 		/* free_list is empty: what is left waits on other CPUs' lists */
+		spin_lock(&ram->lock);
+		free = __frames_free(ram);
+		spin_unlock(&ram->lock);
+		if (!free)
+			return NULL;
 		drain_all_pages(ram);
+		race_window(RACE_PCP_DRAIN, ram);
 	}
-	spin_lock(&ram->lock);
-	/* the memory cgroup is full (memory.max, no swap): as good as no RAM */
-	if (!ram->limit || __frames_in_use(ram) < ram->limit)
-		folio = __rmqueue(ram);
-	spin_unlock(&ram->lock);
-	return folio;
 }
 
 /* Frames whose last reference went: onto this CPU's list (free_list with a limit). */

@@ -16,7 +16,9 @@
  *   in use == live folios of this ram; av_live(AV_OBJ_FOLIO) sums them over all machines
  *   (the zero page is not a live folio);
  *   a free frame has refcount == mapcount == 0, mapping == 0, flags == 0;
- *   an allocation fails only when no list holds a free frame (other CPUs' lists drained).
+ *   an allocation fails only when no list holds a free frame: it drains the other CPUs'
+ *   lists and tries again while one does (at most PCP_DRAIN_RETRIES passes, each lost to
+ *   another CPU that took the drained frames first).
  *
  * A folio's refcount is atomic; the frame returns to the allocator when it drops to 0.
  */

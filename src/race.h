@@ -21,6 +21,12 @@ enum race_point {
 	 * that sees PG_lru clear frees the frame without lru_lock, and it may be reused.
 	 */
 	RACE_LRU_ISOLATE,
+	/*
+	 * __folio_alloc, no lock held, object the struct ram: every CPU's free list was just
+	 * drained to free_list because this CPU's list and free_list were empty; another CPU's
+	 * allocation may take the drained frames back onto its own list before this one looks.
+	 */
+	RACE_PCP_DRAIN,
 	NR_RACE_POINTS,
 };
 

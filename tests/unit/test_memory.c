@@ -1083,8 +1083,133 @@ static void test_isolate_lru_vs_final_put(void **state)
 	sem_destroy(&r.go);
 	destroy_and_check_nothing_left(vm);
 }
+/*
+ * An allocation that finds its CPU's list and free_list empty drains every CPU's list, then
+ * another CPU's allocation takes the drained frames back onto its own list before this one
+ * looks (RACE_PCP_DRAIN, the hook running that allocation on a second CPU). Frames are still
+ * free, so the allocation must drain again and succeed: before it did, it failed with frames
+ * free (ENOMEM, or an OOM kill, with RAM to spare). This thread and the other are pinned to
+ * two CPUs of different slots; a host with one CPU skips the test. Debug builds only.
+ */
+struct drain_race {
+	struct ram *ram;
+	int cpu[2];          /* this thread's CPU, the other's */
+	struct folio *taken; /* the other CPU's allocation in the window */
+	struct folio **put;  /* frames the other CPU frees, nr_put of them */
+	int nr_put;
+	int windows;
+};
+
+static struct drain_race *drain_race;
+
+static bool pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return !pthread_setaffinity_np(pthread_self(), sizeof(set), &set) && sched_getcpu() == cpu;
+}
+
+/* On the other CPU: free r->put, or (none to free) allocate one frame into r->taken. */
+static void *drain_race_thread(void *arg)
+{
+	struct drain_race *r = arg;
+
+	assert_true(pin_to_cpu(r->cpu[1]));
+	if (r->nr_put)
+		for (int i = 0; i < r->nr_put; i++)
+			folio_put(r->ram, r->put[i]);
+	else
+		r->taken = folio_alloc(r->ram);
+	return NULL;
+}
+
+static void on_other_cpu(struct drain_race *r)
+{
+	pthread_t t;
+
+	assert_int_equal(pthread_create(&t, NULL, drain_race_thread, r), 0);
+	pthread_join(t, NULL);
+}
+
+static void drain_race_hook(enum race_point point, void *object)
+{
+	struct drain_race *r = drain_race;
+
+	if (point != RACE_PCP_DRAIN || r->windows++ || object != r->ram)
+		return;
+	on_other_cpu(r);
+}
+
+/* Two allowed CPUs whose per-CPU slots differ; false if the host has no such pair. */
+static bool two_cpu_slots(int cpu[2])
+{
+	cpu_set_t set;
+
+	if (nr_cpu_ids() < 2 || sched_getaffinity(0, sizeof(set), &set))
+		return false;
+	cpu[0] = -1;
+	for (int c = 0; c < CPU_SETSIZE; c++) {
+		if (!CPU_ISSET(c, &set))
+			continue;
+		if (cpu[0] < 0)
+			cpu[0] = c;
+		else if ((unsigned int)c % nr_cpu_ids() != (unsigned int)cpu[0] % nr_cpu_ids()) {
+			cpu[1] = c;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void test_pcp_drain_vs_refill(void **state)
+{
+	struct machine *m = machine_new(64 * PAGE_SIZE, false); /* zero page + 63 frames */
+	struct drain_race r = { .ram = m->vm.ram };
+	struct folio *f[64], *extra;
+	cpu_set_t saved;
+	int n = 0;
+
+	if (!two_cpu_slots(r.cpu)) {
+		machine_free(m);
+		skip();
+	}
+	assert_int_equal(sched_getaffinity(0, sizeof(saved), &saved), 0);
+	assert_true(pin_to_cpu(r.cpu[0]));
+	while (n < 64 && (f[n] = folio_alloc(r.ram)))
+		n++;
+	assert_int_equal(n, 63);
+	/* five frames wait on the other CPU's list; free_list and this CPU's are empty */
+	r.put = f;
+	r.nr_put = 5;
+	on_other_cpu(&r);
+	r.nr_put = 0;
+	assert_int_equal(atomic_load(&r.ram->pcp[r.cpu[1] % nr_cpu_ids()].count), 5);
+
+	drain_race = &r;
+	race_set_hook(drain_race_hook);
+	extra = folio_alloc(r.ram);
+	race_set_hook(NULL);
+	assert_true(r.windows >= 1);
+	assert_non_null(r.taken);   /* the other CPU took the drained frames back first */
+	assert_non_null(extra);     /* and this CPU still found one of them */
+	assert_int_equal(ram_frames_in_use(r.ram), 60);
+
+	folio_put(r.ram, r.taken);
+	folio_put(r.ram, extra);
+	for (int i = 5; i < n; i++)
+		folio_put(r.ram, f[i]);
+	assert_int_equal(pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved), 0);
+	machine_free(m);
+}
 #else
 static void test_isolate_lru_vs_final_put(void **state)
+{
+	skip(); /* release builds have no race windows */
+}
+
+static void test_pcp_drain_vs_refill(void **state)
 {
 	skip(); /* release builds have no race windows */
 }
@@ -1097,6 +1222,7 @@ int main(void)
 		cmocka_unit_test(test_pgtable_alloc_failure),
 		cmocka_unit_test(test_pgtable_split_locks),
 		cmocka_unit_test(test_frames_limit_and_injection),
+		cmocka_unit_test(test_pcp_drain_vs_refill),
 		cmocka_unit_test(test_frames_metadata_only),
 		cmocka_unit_test(test_fault_read_zero_then_write),
 		cmocka_unit_test(test_fault_oom),
