@@ -50,13 +50,26 @@ static inline void add_mm_counter(struct mm_struct *mm, enum mm_counter member, 
 				  memory_order_relaxed);
 }
 
-static inline long get_mm_counter(const struct mm_struct *mm, enum mm_counter member)
+/* The exact sum of the slots, negative if a bug lost a count (the validator's reading). */
+static inline long __get_mm_counter(const struct mm_struct *mm, enum mm_counter member)
 {
 	long sum = 0;
 
 	for (unsigned int i = 0; i < nr_cpu_ids(); i++)
 		sum += atomic_load_explicit(&mm->rss_stat[i].count[member], memory_order_relaxed);
 	return sum;
+}
+
+/*
+ * get_mm_counter: never below 0, as the kernel's percpu_counter_read_positive. While threads
+ * fault and unmap on other CPUs, a reader that passes a slot before its +1 lands and another
+ * after its -1 does can see a sum below 0.
+ */
+static inline unsigned long get_mm_counter(const struct mm_struct *mm, enum mm_counter member)
+{
+	long sum = __get_mm_counter(mm, member);
+
+	return sum < 0 ? 0 : (unsigned long)sum;
 }
 
 /* mm->rss_stat, zeroed (mm_alloc; tests that build an mm by hand); -ENOMEM. */

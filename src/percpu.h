@@ -29,18 +29,16 @@
  */
 #define NR_CPU_SLOTS 64
 
-/* The CPUs the host may have, at least 1 and at most NR_CPU_SLOTS (read once). */
+/*
+ * The CPUs the host may have, at least 1 and at most NR_CPU_SLOTS: one value for the whole
+ * library (the kernel's nr_cpu_ids), set by percpu.c before main() and never changed, so
+ * every structure is sized, indexed and summed by the same count.
+ */
+extern unsigned int __nr_cpu_ids;
+
 static inline unsigned int nr_cpu_ids(void)
 {
-	static unsigned int nr;
-
-	if (unlikely(!__atomic_load_n(&nr, __ATOMIC_RELAXED))) {
-		long cpus = sysconf(_SC_NPROCESSORS_CONF);
-
-		__atomic_store_n(&nr, cpus < 1 ? 1 : cpus > NR_CPU_SLOTS ? NR_CPU_SLOTS : cpus,
-				 __ATOMIC_RELAXED);
-	}
-	return __atomic_load_n(&nr, __ATOMIC_RELAXED);
+	return __nr_cpu_ids;
 }
 
 /*

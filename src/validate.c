@@ -13,7 +13,9 @@
  *            private VMAs, never writable; a writable anonymous PTE => PageAnonExclusive;
  *   frames:  for every live frame: mapcount == PTEs mapping it; refcount == mapcount
  *            (+1 in the shmem page cache or the swap cache); AnonExclusive => mapcount <= 1;
- *            no live frame that nothing maps or caches (a leak);
+ *            no live frame that nothing maps or caches (a leak); every free frame handed
+ *            out before (below next_fresh) on exactly one free list (free_list or a CPU's),
+ *            with refcount, mapcount, mapping and flags 0, and each list as long as its count;
  *   swap:    every swap PTE names a used slot of the swap device from an anonymous VMA with
  *            an anon_vma; each slot's count == the swap PTEs and the shmem page-cache
  *            entries naming it (every shmem page is its object's, at its index); an
@@ -45,6 +47,9 @@
 #include "rmap.h"
 #include "validate.h"
 #include "vma.h"
+
+/* Where the validator found a frame listed (bits: a frame must be on exactly one list). */
+enum { ON_LRU = 1, ON_FREE = 2 };
 
 struct vctx {
 	struct anonvm *vm;
@@ -202,13 +207,13 @@ static void check_page_tables(struct vctx *c)
 		walk_page_range(mm, 0, TASK_SIZE, check_pte, c);
 		c->rss_anon = c->rss_shmem = c->swapents = 0;
 		walk_ptes(mm, 0, TASK_SIZE, check_swap_pte, c);
-		if (c->rss_anon != get_mm_counter(mm, MM_ANONPAGES) ||
-		    c->rss_shmem != get_mm_counter(mm, MM_SHMEMPAGES) ||
-		    c->swapents != get_mm_counter(mm, MM_SWAPENTS))
+		if (c->rss_anon != __get_mm_counter(mm, MM_ANONPAGES) ||
+		    c->rss_shmem != __get_mm_counter(mm, MM_SHMEMPAGES) ||
+		    c->swapents != __get_mm_counter(mm, MM_SWAPENTS))
 			violation(c, "mm %lu: rss anon %ld shmem %ld swap %ld, counted %ld %ld %ld",
 				  mm->id, c->rss_anon, c->rss_shmem, c->swapents,
-				  get_mm_counter(mm, MM_ANONPAGES), get_mm_counter(mm, MM_SHMEMPAGES),
-				  get_mm_counter(mm, MM_SWAPENTS));
+				  __get_mm_counter(mm, MM_ANONPAGES), __get_mm_counter(mm, MM_SHMEMPAGES),
+				  __get_mm_counter(mm, MM_SWAPENTS));
 		mmap_read_unlock(mm);
 	}
 }
@@ -323,8 +328,8 @@ static void check_swap(struct vctx *c)
 	spin_unlock(&si->lock);
 }
 
-/* The LRU lists; each entry's pfn marked in onlru[]. */
-static void check_lru(struct vctx *c, unsigned char *onlru)
+/* The LRU lists; each entry's pfn marked ON_LRU in onlist[]. */
+static void check_lru(struct vctx *c, unsigned char *onlist)
 {
 	struct lruvec *lruvec = &c->vm->ram->lruvec;
 	struct folio *folio;
@@ -340,19 +345,63 @@ static void check_lru(struct vctx *c, unsigned char *onlru)
 				violation(c, "LRU list %d: links broken", l);
 				break;
 			}
-			if (pfn >= c->nr_pfns || onlru[pfn] || atomic_load(&folio->refcount) <= 0 ||
+			if (pfn >= c->nr_pfns || (onlist[pfn] & ON_LRU) || atomic_load(&folio->refcount) <= 0 ||
 			    !folio_test_flag(folio, PG_lru) ||
 			    folio_test_flag(folio, PG_active) != (l == LRU_ACTIVE_ANON)) {
 				violation(c, "LRU list %d: a folio that does not belong there", l);
 				report_folio(c->out, c->vm->ram, folio);
 			}
 			if (pfn < c->nr_pfns)
-				onlru[pfn] = 1;
+				onlist[pfn] |= ON_LRU;
 		}
 		if (n != lruvec->nr[l])
 			violation(c, "LRU list %d: %lu entries, nr %lu", l, n, lruvec->nr[l]);
 	}
 	spin_unlock(&lruvec->lru_lock);
+}
+
+/* One free list of nr frames; each entry's pfn marked ON_FREE in onlist[]. */
+static void check_free_list(struct vctx *c, struct list_head *head, unsigned long nr,
+			    const char *name, unsigned char *onlist)
+{
+	struct folio *folio;
+	unsigned long n = 0;
+
+	list_for_each_entry(folio, head, lru) {
+		unsigned long pfn = folio_pfn(c->vm->ram, folio);
+
+		if (n++ > c->nr_pfns) {
+			violation(c, "%s: links broken", name);
+			return;
+		}
+		if (pfn == ZERO_PFN || pfn >= c->nr_pfns || (onlist[pfn] & ON_FREE))
+			violation(c, "%s: frame %lu is out of range or on a free list twice", name,
+				  pfn);
+		else
+			onlist[pfn] |= ON_FREE;
+	}
+	if (n != nr)
+		violation(c, "%s: %lu entries, counted %lu", name, n, nr);
+}
+
+/* free_list and every CPU's list, each under its own lock. */
+static void check_free_lists(struct vctx *c, unsigned char *onlist)
+{
+	struct ram *ram = c->vm->ram;
+	char name[32];
+
+	for (unsigned int i = 0; ram->pcp && i < nr_cpu_ids(); i++) {
+		struct per_cpu_pages *pcp = &ram->pcp[i];
+
+		snprintf(name, sizeof(name), "free list of CPU %u", i);
+		spin_lock(&pcp->lock);
+		check_free_list(c, &pcp->list, (unsigned long)atomic_load(&pcp->count), name,
+				onlist);
+		spin_unlock(&pcp->lock);
+	}
+	spin_lock(&ram->lock);
+	check_free_list(c, &ram->free_list, ram->nr_free, "free_list", onlist);
+	spin_unlock(&ram->lock);
 }
 
 struct walk_count {
@@ -409,7 +458,7 @@ static void check_walk(struct vctx *c, struct folio *folio)
 	}
 }
 
-static void check_frames(struct vctx *c, const unsigned char *onlru)
+static void check_frames(struct vctx *c, const unsigned char *onlist)
 {
 	struct ram *ram = c->vm->ram;
 
@@ -420,13 +469,18 @@ static void check_frames(struct vctx *c, const unsigned char *onlru)
 		int cached = !folio_test_anon(folio) || swapcache;
 
 		if (ref <= 0) {
-			if (map || c->ptes[pfn] || onlru[pfn])
-				violation(c, "free frame %lu: mapcount %d, %u PTEs, on the LRU %d", pfn,
-					  map, c->ptes[pfn], onlru[pfn]);
+			if (ref || map || c->ptes[pfn] || onlist[pfn] != ON_FREE ||
+			    folio->mapping || atomic_load(&folio->flags)) {
+				violation(c, "free frame %lu: %u PTEs, on the LRU %d, on a free list %d",
+					  pfn, c->ptes[pfn], !!(onlist[pfn] & ON_LRU),
+					  !!(onlist[pfn] & ON_FREE));
+				report_folio(c->out, ram, folio);
+			}
 			continue;
 		}
-		if (!onlru[pfn]) {
-			violation(c, "frame %lu: not on the LRU", pfn);
+		if (onlist[pfn] != ON_LRU) {
+			violation(c, "frame %lu: %s", pfn,
+				  onlist[pfn] & ON_FREE ? "in use, on a free list" : "not on the LRU");
 			report_folio(c->out, ram, folio);
 			continue;
 		}
@@ -460,16 +514,16 @@ static void validate_all(struct vctx *c)
 			c->ok = false;
 	if (!rmap_validate(vm, out))
 		c->ok = false;
-	unsigned char *onlru;
+	unsigned char *onlist; /* per pfn: ON_LRU, ON_FREE */
 
 	c->nr_pfns = vm->ram->next_fresh;
 	c->ptes = calloc(c->nr_pfns ? c->nr_pfns : 1, sizeof(*c->ptes));
-	onlru = calloc(c->nr_pfns ? c->nr_pfns : 1, 1);
+	onlist = calloc(c->nr_pfns ? c->nr_pfns : 1, 1);
 	/* slots never used hold nothing (swap_map 0, no cache): the scan stops at the last used */
 	c->nr_slots = vm->swap->highest_bit + 1;
 	c->swap_refs = calloc(c->nr_slots, sizeof(*c->swap_refs));
 	c->swap_excl = calloc(c->nr_slots, 1);
-	if (!c->ptes || !onlru || !c->swap_refs || !c->swap_excl) {
+	if (!c->ptes || !onlist || !c->swap_refs || !c->swap_excl) {
 		fputs("validate: out of memory\n", out);
 		c->ok = false;
 		goto out;
@@ -477,12 +531,13 @@ static void validate_all(struct vctx *c)
 	check_page_tables(c);
 	check_shmem_files(c);
 	check_swap(c);
-	check_lru(c, onlru);
-	check_frames(c, onlru);
+	check_lru(c, onlist);
+	check_free_lists(c, onlist);
+	check_frames(c, onlist);
 out:
 	free(c->swap_excl);
 	free(c->swap_refs);
-	free(onlru);
+	free(onlist);
 	free(c->ptes);
 }
 

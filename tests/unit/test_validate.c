@@ -3,9 +3,10 @@
  * test_validate.c: the validator must catch what it claims to check. A healthy machine (a
  * written VMA, a fork, a COW copy, a shared mapping) passes; then one field at a time is
  * corrupted — mapcount, refcount, folio index, AnonExclusive, an AVC taken off its chain, the
- * anon_vma counters, a PTE-less mapping — and `anonvm_check` must fail naming it, then pass
- * again once the field is restored. Every test runs on every design but the chain ones
- * (an AVC taken out of its chain or its anon_vma's index), which have a legacy twin.
+ * anon_vma counters, a PTE-less mapping, a free frame off its free list or with flags set —
+ * and `anonvm_check` must fail naming it, then pass again once the field is restored. Every
+ * test runs on every design but the chain ones (an AVC taken out of its chain or its
+ * anon_vma's index), which have a legacy twin.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -109,6 +110,28 @@ static void test_counts(void **state)
 	teardown(m);
 }
 
+/* A frame off its free list without its count, or listed free with flags left set. */
+static void test_free_lists(void **state)
+{
+	struct machine *m = setup();
+	struct folio *freed = folio_at(m, m->child, BASE); /* the child's COW copy */
+	struct list_head *prev;
+
+	(void)state;
+	assert_int_equal(anonvm_madvise(m->child, BASE, ANONVM_PAGE_SIZE, ANONVM_MADV_DONTNEED), 0);
+	assert_int_equal(folio_ref_count(freed), 0);
+	assert_int_equal(anonvm_check(m->vm, stderr), 0);
+	prev = freed->lru.prev;
+	list_del_init(&freed->lru);
+	expect_violation(m, "entries, counted");
+	list_add(&freed->lru, prev);
+	folio_set_flag(freed, PG_anon_exclusive);
+	expect_violation(m, "free frame");
+	folio_clear_flag(freed, PG_anon_exclusive);
+	assert_int_equal(anonvm_check(m->vm, stderr), 0);
+	teardown(m);
+}
+
 static void test_folio_fields(void **state)
 {
 	struct machine *m = setup();
@@ -200,6 +223,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_healthy),
 		cmocka_unit_test(test_counts),
+		cmocka_unit_test(test_free_lists),
 		cmocka_unit_test(test_folio_fields),
 	};
 	const struct CMUnitTest chain_tests[] = {
