@@ -40,9 +40,14 @@ void lru_del_freed(struct ram *ram, struct folio **folios, unsigned int nr);
 
 /* ---- the swap device (reclaim/swapfile.c; mm/swapfile.c, mm/page_io.c) ----------------- */
 
-/* swap_map[slot]: PTE references (swap entries in page tables) | SWAP_HAS_CACHE */
-#define SWAP_HAS_CACHE 0x8000U
-#define SWAP_MAP_MAX 0x7fffU
+/*
+ * swap_map[slot]: PTE references (swap entries in page tables) | SWAP_HAS_CACHE. The count
+ * is as wide as a folio's mapcount, which every PTE naming the slot once counted in: no
+ * number of forks can carry it over (the kernel's map is a byte, continued on extra pages by
+ * add_swap_count_continuation; a 16-bit count here wrapped after 32,767 sharers).
+ */
+#define SWAP_HAS_CACHE 0x80000000U
+#define SWAP_MAP_MAX 0x7fffffffU
 
 /*
  * The machine's one swap device (type 0): a file of 4 KiB slots, slot 0 reserved as the
@@ -58,7 +63,7 @@ void lru_del_freed(struct ram *ram, struct folio **folios, unsigned int nr);
 struct swap_info_struct {
 	spinlock_t lock;
 	unsigned long max;        /* slots, the header included */
-	unsigned short *swap_map; /* per slot; lock */
+	unsigned int *swap_map;   /* per slot; lock */
 	struct folio **cache;     /* the swap cache (mm/swap_state.c's address space); lock */
 	unsigned long inuse_pages; /* lock */
 	unsigned long nr_cache;   /* folios in the swap cache; lock */

@@ -152,7 +152,7 @@ void swap_duplicate(struct anonvm *vm, swp_entry_t entry)
 }
 
 /* One reference of slot s dropped; the slot's map afterwards. si->lock held. */
-static unsigned short __swap_entry_free(struct swap_info_struct *si, unsigned long s)
+static unsigned int __swap_entry_free(struct swap_info_struct *si, unsigned long s)
 {
 	VM_BUG_ON(s >= si->max || !(si->swap_map[s] & SWAP_MAP_MAX));
 	if (!--si->swap_map[s])
