@@ -7,7 +7,10 @@
  *                       (it enters the swap cache), unmap it through the rmap
  *                       (try_to_unmap: each PTE becomes a swap PTE), write it to its slot,
  *                       and free it once nothing but the swap cache holds it
- *                       (__remove_mapping). What is kept goes back to the LRU.
+ *                       (__remove_mapping). What is kept goes back to the LRU: to
+ *                       the active list if referenced or refused (activate_locked,
+ *                       which gives up a swap-cache folio's slot once swap is over half
+ *                       full), to the list it came from if the rmap lock was contended.
  *   reclaim_pages       MADV_PAGEOUT's folios, references ignored.
  *   try_to_free_pages   direct reclaim when the frame allocator is dry: age the active list
  *                       (shrink_active_list), scan the inactive list's tail
@@ -38,10 +41,6 @@ enum folio_references {
 	FOLIOREF_ACTIVATE,
 };
 
-/*
- * folio_check_references: young PTEs (cleared by the walk) keep a folio; a second look, or
- * more than one young PTE, activates it. A contended anon_vma lock activates it too.
- */
 /* Reclaim's rmap walks, timed (reclaim_walk_ns): the cost a reclaimed page pays the rmap. */
 static int reclaim_folio_referenced(struct anonvm *vm, struct folio *folio,
 				    unsigned long *vm_flags)
@@ -61,6 +60,12 @@ static void reclaim_try_to_unmap(struct anonvm *vm, struct folio *folio)
 	count_vm_events(vm, reclaim_walk_ns, ktime_get_ns() - t0);
 }
 
+/*
+ * folio_check_references: a VM_LOCKED mapping activates a folio; a contended anon_vma lock
+ * gives no answer, so it stays where it was (rotated: the kernel's "rmap lock contention");
+ * young PTEs (cleared by the walk) keep it; a second look, or more than one young PTE,
+ * activates it.
+ */
 static enum folio_references folio_check_references(struct anonvm *vm, struct folio *folio)
 {
 	unsigned long vm_flags;
@@ -68,8 +73,10 @@ static enum folio_references folio_check_references(struct anonvm *vm, struct fo
 	bool referenced_folio = folio_test_flag(folio, PG_referenced);
 
 	folio_clear_flag(folio, PG_referenced);
-	if (referenced_ptes < 0 || (vm_flags & VM_LOCKED))
+	if (vm_flags & VM_LOCKED)
 		return FOLIOREF_ACTIVATE;
+	if (referenced_ptes < 0)
+		return FOLIOREF_KEEP;
 	if (referenced_ptes) {
 		folio_set_flag(folio, PG_referenced);
 		if (referenced_folio || referenced_ptes > 1)
@@ -92,6 +99,20 @@ static bool __remove_mapping(struct anonvm *vm, struct folio *folio)
 	return true;
 }
 
+/*
+ * activate_locked: a folio reclaim will not take (referenced, no slot, not unmapped, a write
+ * error) goes back active, counted in pgactivate. Once swap is over half full it gives up
+ * its slot if no swap PTE needs it (it is not a candidate for swapping now). Folio locked.
+ */
+static bool activate_locked(struct anonvm *vm, struct folio *folio)
+{
+	if (folio_test_flag(folio, PG_swapcache) && vm_swap_full(vm))
+		folio_free_swap(vm, folio);
+	folio_set_flag(folio, PG_active);
+	count_vm_event(vm, pgactivate);
+	return false;
+}
+
 /* One isolated folio; true when it was freed. */
 static bool shrink_folio(struct anonvm *vm, struct folio *folio, bool ignore_references)
 {
@@ -109,9 +130,7 @@ static bool shrink_folio(struct anonvm *vm, struct folio *folio, bool ignore_ref
 	if (!ignore_references && folio_mapped(folio)) {
 		switch (folio_check_references(vm, folio)) {
 		case FOLIOREF_ACTIVATE:
-			folio_set_flag(folio, PG_active);
-			count_vm_event(vm, pgactivate);
-			return false;
+			return activate_locked(vm, folio);
 		case FOLIOREF_KEEP:
 			return false;
 		case FOLIOREF_RECLAIM:
@@ -120,24 +139,18 @@ static bool shrink_folio(struct anonvm *vm, struct folio *folio, bool ignore_ref
 	}
 	/* anonymous and not yet in the swap cache: a slot first (add_to_swap) */
 	if (folio_test_anon(folio) && !folio_test_flag(folio, PG_swapcache) &&
-	    folio_alloc_swap(vm, folio)) {
-		folio_set_flag(folio, PG_active); /* swap is full: keep it active */
-		return false;
-	}
+	    folio_alloc_swap(vm, folio))
+		return activate_locked(vm, folio); /* swap is full */
 	if (!folio_test_flag(folio, PG_swapcache))
 		return false; /* a swap-cache folio read in and already let go of: nothing to do */
 	if (folio_mapped(folio)) {
 		reclaim_try_to_unmap(vm, folio);
-		if (folio_mapped(folio)) {
-			folio_set_flag(folio, PG_active);
-			return false;
-		}
+		if (folio_mapped(folio))
+			return activate_locked(vm, folio);
 	}
 	/* pageout: the contents to the slot; an error keeps the folio (dirty, in the cache) */
-	if (folio_test_flag(folio, PG_dirty) && swap_write_folio(vm, folio)) {
-		folio_set_flag(folio, PG_active);
-		return false;
-	}
+	if (folio_test_flag(folio, PG_dirty) && swap_write_folio(vm, folio))
+		return activate_locked(vm, folio);
 	return __remove_mapping(vm, folio);
 }
 
@@ -173,8 +186,13 @@ static unsigned long shrink_folio_list(struct anonvm *vm, struct list_head *foli
 	return reclaimed;
 }
 
+/* MADV_PAGEOUT's folios start inactive: one that is kept goes back to the inactive list. */
 unsigned long reclaim_pages(struct anonvm *vm, struct list_head *folio_list)
 {
+	struct folio *folio;
+
+	list_for_each_entry(folio, folio_list, lru)
+		folio_clear_flag(folio, PG_active);
 	return shrink_folio_list(vm, folio_list, true);
 }
 

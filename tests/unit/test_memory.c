@@ -27,6 +27,7 @@
 #include "memory.h"
 #include "reclaim/swap.h"
 #include "rmap.h"
+#include "vma.h"
 
 #define ARENA 0x100000000000UL
 
@@ -1002,6 +1003,219 @@ static void test_api_populate(void **state)
 }
 
 
+/*
+ * A swapped-out page shared by more PTEs than a 16-bit swap count held: 33,000 forks each
+ * copy the swap PTE. The slot's count must follow them (the kernel continues its byte-wide
+ * count on extra pages; here it is as wide as a mapcount), the validator must find it equal
+ * to the swap PTEs, a child must read the page back, and the slot must be free once every
+ * process exits. With SWAP_MAP_MAX 0x7fff the 32,768th fork wrapped the count into
+ * SWAP_HAS_CACHE (a debug build's BUG; a release build's faults on the slot looped forever).
+ */
+#define MANY_SHARERS 33000
+
+static void test_swap_count_many_sharers(void **state)
+{
+	struct anonvm_mm *parent, **child = calloc(MANY_SHARERS, sizeof(*child));
+	struct anonvm_config cfg;
+	struct anonvm *vm;
+	unsigned long addr, reclaimed, slot;
+	unsigned char byte;
+
+	assert_non_null(child);
+	anonvm_config_default(&cfg);
+	cfg.ram_bytes = 4UL << 20;
+	cfg.swap_bytes = 4UL << 20;
+	cfg.metadata_only = false;
+	assert_int_equal(anonvm_create(&cfg, &vm), 0);
+	assert_int_equal(anonvm_mm_new(vm, &parent), 0);
+	assert_int_equal(anonvm_mmap(parent, ARENA, PAGE_SIZE, ANONVM_PROT_READ | ANONVM_PROT_WRITE,
+				     ANONVM_MAP_PRIVATE | ANONVM_MAP_FIXED, &addr), 0);
+	api_write(parent, ARENA, 'a');
+	assert_int_equal(anonvm_reclaim(vm, 1, &reclaimed), 0);
+	assert_int_equal(reclaimed, 1);
+	assert_int_equal(api_query(parent, ARENA).kind, ANONVM_PAGE_SWAP);
+	for (int i = 0; i < MANY_SHARERS; i++)
+		assert_int_equal(anonvm_fork(parent, &child[i]), 0);
+	slot = vm->swap->highest_bit;
+	assert_int_equal(vm->swap->swap_map[slot], 1 + MANY_SHARERS);
+	assert_int_equal(anonvm_check(vm, stderr), 0);
+	assert_int_equal(anonvm_read(child[MANY_SHARERS - 1], ARENA, &byte, 1, NULL), 0);
+	assert_int_equal(byte, 'a');
+	for (int i = 0; i < MANY_SHARERS; i++)
+		anonvm_exit(child[i]);
+	anonvm_exit(parent);
+	assert_int_equal(vm->swap->swap_map[slot], 0);
+	free(child);
+	destroy_and_check_nothing_left(vm);
+}
+
+/* ---- reclaim's decisions (mm/vmscan.c) ------------------------------------------------ */
+
+/* A machine with swap (slots usable pages) and one process with pages private pages. */
+static struct anonvm *reclaim_machine(unsigned long slots, unsigned long pages,
+				      struct anonvm_mm **mm)
+{
+	struct anonvm_config cfg;
+	struct anonvm *vm;
+	unsigned long addr;
+
+	anonvm_config_default(&cfg);
+	cfg.ram_bytes = 4UL << 20;
+	cfg.swap_bytes = (slots + 1) * PAGE_SIZE; /* slot 0 is the header */
+	assert_int_equal(anonvm_create(&cfg, &vm), 0);
+	assert_int_equal(anonvm_mm_new(vm, mm), 0);
+	assert_int_equal(anonvm_mmap(*mm, ARENA, pages * PAGE_SIZE,
+				     ANONVM_PROT_READ | ANONVM_PROT_WRITE,
+				     ANONVM_MAP_PRIVATE | ANONVM_MAP_FIXED, &addr), 0);
+	return vm;
+}
+
+static struct folio *folio_at(struct anonvm *vm, struct anonvm_mm *mm, unsigned long addr)
+{
+	struct anonvm_page_info info = api_query(mm, addr);
+
+	assert_int_equal(info.kind, ANONVM_PAGE_ANON);
+	return pfn_folio(vm->ram, info.frame);
+}
+
+static void read_byte(struct anonvm_mm *mm, unsigned long addr, unsigned char want)
+{
+	unsigned char byte;
+
+	assert_int_equal(anonvm_read(mm, addr, &byte, 1, NULL), 0);
+	assert_int_equal(byte, want);
+}
+
+/*
+ * folio_check_references with the anon_vma lock contended (another thread holds it for
+ * write): the walk gives no answer, and the folio stays on the inactive list, unswapped and
+ * not counted in pgactivate (Linux: "rmap lock contention: rotate", FOLIOREF_KEEP). It was
+ * activated before.
+ */
+struct held_lock {
+	struct anon_vma *anon_vma;
+	sem_t held, release;
+};
+
+static void *hold_anon_vma_lock(void *arg)
+{
+	struct held_lock *h = arg;
+
+	anonvm_thread_register();
+	anon_vma_lock_write(h->anon_vma);
+	sem_post(&h->held);
+	sem_wait(&h->release);
+	anon_vma_unlock_write(h->anon_vma);
+	anonvm_thread_unregister();
+	return NULL;
+}
+
+static void test_reclaim_contended_rotates(void **state)
+{
+	struct anonvm_mm *mm;
+	struct anonvm *vm = reclaim_machine(8, 1, &mm);
+	struct held_lock h;
+	unsigned long reclaimed;
+	struct folio *folio;
+	pthread_t t;
+
+	api_write(mm, ARENA, 'a');
+	folio = folio_at(vm, mm, ARENA);
+	h.anon_vma = vma_lookup(mm_of(mm), ARENA)->anon_vma;
+	assert_int_equal(sem_init(&h.held, 0, 0), 0);
+	assert_int_equal(sem_init(&h.release, 0, 0), 0);
+	assert_int_equal(pthread_create(&t, NULL, hold_anon_vma_lock, &h), 0);
+	sem_wait(&h.held);
+	assert_int_equal(anonvm_reclaim(vm, 1, &reclaimed), 0);
+	sem_post(&h.release);
+	pthread_join(t, NULL);
+	assert_int_equal(reclaimed, 0);
+	assert_false(folio_test_flag(folio, PG_active));
+	assert_int_equal(vm_events_read(vm, pgactivate), 0);
+	assert_int_equal(anonvm_check(vm, stderr), 0);
+	/* uncontended, it goes */
+	assert_int_equal(anonvm_reclaim(vm, 1, &reclaimed), 0);
+	assert_int_equal(reclaimed, 1);
+	read_byte(mm, ARENA, 'a');
+	sem_destroy(&h.held);
+	sem_destroy(&h.release);
+	anonvm_exit(mm);
+	destroy_and_check_nothing_left(vm);
+}
+
+/*
+ * MADV_PAGEOUT of an active folio that reclaim cannot free (an extra reference): it goes
+ * back to the inactive list (reclaim_pages clears PG_active first, as Linux does), not to
+ * the active one.
+ */
+static void test_pageout_kept_goes_inactive(void **state)
+{
+	struct anonvm_mm *mm;
+	struct anonvm *vm = reclaim_machine(8, 1, &mm);
+	struct folio *folio;
+
+	api_write(mm, ARENA, 'a');
+	folio = folio_at(vm, mm, ARENA);
+	/* onto the active list, as a second look of reclaim would put it */
+	assert_true(folio_isolate_lru(vm->ram, folio));
+	folio_set_flag(folio, PG_active);
+	folio_putback_lru(vm->ram, folio);
+	folio_get(folio); /* as a pin would: __remove_mapping must refuse */
+	assert_int_equal(anonvm_madvise(mm, ARENA, PAGE_SIZE, ANONVM_MADV_PAGEOUT), 0);
+	assert_true(folio_test_flag(folio, PG_lru));
+	assert_false(folio_test_flag(folio, PG_active));
+	folio_put(vm->ram, folio);
+	assert_int_equal(anonvm_check(vm, stderr), 0);
+	read_byte(mm, ARENA, 'a');
+	anonvm_exit(mm);
+	destroy_and_check_nothing_left(vm);
+}
+
+/*
+ * A swap-cache folio that reclaim activates while swap is over half full gives up its slot
+ * (activate_locked: not a candidate for swapping, so free the swap space). Page 0 is swapped
+ * out and read back (mapped, still in the swap cache), pages 2-5 are swapped out (5 of 8
+ * slots: full by vm_swap_full), a fork maps page 0 twice and both processes read it (two
+ * young PTEs: activate at first sight), and page 1 is made cold, so that one scan takes page
+ * 1 and activates page 0.
+ */
+static void test_activate_frees_swap_when_full(void **state)
+{
+	struct anonvm_mm *mm, *child;
+	struct anonvm *vm = reclaim_machine(8, 6, &mm);
+	unsigned long reclaimed, inuse;
+	struct folio *folio;
+
+	for (int i = 0; i < 6; i++)
+		api_write(mm, ARENA + i * PAGE_SIZE, 'a' + i);
+	assert_int_equal(anonvm_madvise(mm, ARENA, PAGE_SIZE, ANONVM_MADV_PAGEOUT), 0);
+	read_byte(mm, ARENA, 'a');
+	folio = folio_at(vm, mm, ARENA);
+	assert_true(folio_test_flag(folio, PG_swapcache));
+	assert_int_equal(anonvm_madvise(mm, ARENA + 2 * PAGE_SIZE, 4 * PAGE_SIZE,
+					ANONVM_MADV_PAGEOUT), 0);
+	assert_true(vm_swap_full(vm));
+	inuse = vm->swap->inuse_pages;
+	assert_int_equal(anonvm_fork(mm, &child), 0);
+	read_byte(child, ARENA, 'a');
+	read_byte(mm, ARENA, 'a');
+	assert_int_equal(anonvm_madvise(mm, ARENA + PAGE_SIZE, PAGE_SIZE, ANONVM_MADV_COLD), 0);
+	assert_int_equal(anonvm_reclaim(vm, 1, &reclaimed), 0);
+	assert_int_equal(reclaimed, 1);
+	assert_int_equal(api_query(mm, ARENA + PAGE_SIZE).kind, ANONVM_PAGE_SWAP);
+	assert_true(folio_test_flag(folio, PG_active));
+	assert_false(folio_test_flag(folio, PG_swapcache));
+	assert_int_equal(vm->swap->inuse_pages, inuse); /* page 1's slot taken, page 0's freed */
+	assert_int_equal(anonvm_check(vm, stderr), 0);
+	for (int i = 0; i < 6; i++) {
+		read_byte(mm, ARENA + i * PAGE_SIZE, 'a' + i);
+		read_byte(child, ARENA + i * PAGE_SIZE, 'a' + i);
+	}
+	anonvm_exit(child);
+	anonvm_exit(mm);
+	destroy_and_check_nothing_left(vm);
+}
+
 /* ---- races of reclaim, reproduced through race.h's windows --------------------------- */
 
 /*
@@ -1223,6 +1437,10 @@ int main(void)
 		cmocka_unit_test(test_pgtable_split_locks),
 		cmocka_unit_test(test_frames_limit_and_injection),
 		cmocka_unit_test(test_pcp_drain_vs_refill),
+		cmocka_unit_test(test_swap_count_many_sharers),
+		cmocka_unit_test(test_reclaim_contended_rotates),
+		cmocka_unit_test(test_pageout_kept_goes_inactive),
+		cmocka_unit_test(test_activate_frees_swap_when_full),
 		cmocka_unit_test(test_frames_metadata_only),
 		cmocka_unit_test(test_fault_read_zero_then_write),
 		cmocka_unit_test(test_fault_oom),
