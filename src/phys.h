@@ -98,6 +98,22 @@ static inline bool folio_try_get(struct folio *folio)
 }
 
 /*
+ * folio_ref_freeze: the count from count to 0 if it is exactly count, so that no lookup can
+ * take a reference (folio_try_get fails on 0) while the folio leaves the swap cache or is
+ * replaced by migration; folio_ref_unfreeze sets the count that remains. Folio locked.
+ */
+static inline bool folio_ref_freeze(struct folio *folio, int count)
+{
+	return atomic_compare_exchange_strong(&folio->refcount, &count, 0);
+}
+
+static inline void folio_ref_unfreeze(struct folio *folio, int count)
+{
+	VM_BUG_ON(atomic_load(&folio->refcount) != 0 || count <= 0);
+	atomic_store(&folio->refcount, count);
+}
+
+/*
  * The folio lock is the PG_locked bit; there is no wait queue: folio_lock yields and retries.
  * All folio locks are one lockdep class (folio_lock_map).
  */

@@ -27,6 +27,11 @@ enum race_point {
 	 * allocation may take the drained frames back onto its own list before this one looks.
 	 */
 	RACE_PCP_DRAIN,
+	/*
+	 * __remove_mapping, folio locked, its count frozen (object the folio): a fault on one of
+	 * its swap PTEs looks the slot up in the swap cache before the folio leaves it.
+	 */
+	RACE_REMOVE_MAPPING,
 	NR_RACE_POINTS,
 };
 

@@ -62,10 +62,13 @@ int migrate_folio(struct anonvm *vm, struct folio *folio)
 	folio_trylock(new); /* not visible yet: it succeeds */
 
 	try_to_migrate(folio);
-	/* a mapping that could not be replaced, or a reference we do not know (a pin) */
+	/*
+	 * A mapping that could not be replaced, or a reference we do not know (a pin). The count
+	 * stays frozen until new has folio's place in the swap cache: a lookup meanwhile fails.
+	 */
 	ret = -EBUSY;
 	if (folio_mapped(folio) ||
-	    folio_ref_count(folio) != 1 + folio_test_flag(folio, PG_swapcache))
+	    !folio_ref_freeze(folio, 1 + folio_test_flag(folio, PG_swapcache)))
 		goto out_restore;
 
 	/* point of no return: new takes folio's place */
@@ -75,6 +78,7 @@ int migrate_folio(struct anonvm *vm, struct folio *folio)
 	folio_migrate_flags(new, folio);
 	if (folio_test_flag(folio, PG_swapcache))
 		swap_cache_replace_folio(vm, folio, new);
+	folio_ref_unfreeze(folio, 1); /* the isolation's; the cache's went to new */
 	remove_migration_ptes(folio, new);
 	folio_unlock(new);
 	folio_putback_lru(ram, new); /* our allocation reference goes with it */

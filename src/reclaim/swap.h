@@ -134,9 +134,17 @@ struct folio *swap_cache_get_folio(struct anonvm *vm, swp_entry_t entry);
  * re-reads its PTE). No lock held by the caller but its mmap_lock or VMA lock.
  */
 struct folio *swapin_folio(struct anonvm *vm, swp_entry_t entry, int *err);
-/* The folio leaves the swap cache (its slot may then be freed). Folio locked. */
+/*
+ * The folio leaves the swap cache (its slot may then be freed), and the cache's reference is
+ * dropped; __delete_from_swap_cache leaves the reference to the caller, whose count is frozen
+ * (__remove_mapping). Folio locked.
+ */
 void delete_from_swap_cache(struct anonvm *vm, struct folio *folio);
-/* Migration: new takes old's place in the swap cache. Both locked. */
+void __delete_from_swap_cache(struct anonvm *vm, struct folio *folio);
+/*
+ * Migration: new takes old's place in the swap cache, with a reference of its own; old's
+ * count is frozen, and the caller unfreezes it without the cache's. Both locked.
+ */
 void swap_cache_replace_folio(struct anonvm *vm, struct folio *old, struct folio *new);
 
 /* ---- reclaim (reclaim/vmscan.c; mm/vmscan.c) -------------------------------------------- */

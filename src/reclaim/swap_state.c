@@ -105,7 +105,7 @@ struct folio *swapin_folio(struct anonvm *vm, swp_entry_t entry, int *err)
 	return new;
 }
 
-void delete_from_swap_cache(struct anonvm *vm, struct folio *folio)
+void __delete_from_swap_cache(struct anonvm *vm, struct folio *folio)
 {
 	struct swap_info_struct *si = vm->swap;
 	unsigned long s = swp_offset(folio_swap_entry(folio));
@@ -119,6 +119,11 @@ void delete_from_swap_cache(struct anonvm *vm, struct folio *folio)
 	folio->private = 0;
 	swap_map_clear_cache(si, s);
 	spin_unlock(&si->lock);
+}
+
+void delete_from_swap_cache(struct anonvm *vm, struct folio *folio)
+{
+	__delete_from_swap_cache(vm, folio);
 	folio_put(vm->ram, folio); /* the cache's reference */
 }
 
@@ -136,5 +141,4 @@ void swap_cache_replace_folio(struct anonvm *vm, struct folio *old, struct folio
 	folio_clear_flag(old, PG_swapcache);
 	old->private = 0;
 	spin_unlock(&si->lock);
-	folio_put(vm->ram, old); /* the cache's reference moved to new */
 }

@@ -87,15 +87,23 @@ static enum folio_references folio_check_references(struct anonvm *vm, struct fo
 }
 
 /*
- * __remove_mapping for the swap cache: only the isolation and the cache hold the clean,
- * unmapped folio: it leaves the cache (its contents are in the slot). Folio locked.
+ * __remove_mapping for the swap cache: if only the isolation and the cache hold the clean,
+ * unmapped folio, it leaves the cache (its contents are in the slot). The count is frozen at
+ * 0 from the check to the removal, so a swap-cache lookup in between fails instead of taking
+ * a reference that would keep the frame after reclaim has counted it freed; the isolation's
+ * reference is all that is left. Folio locked.
  */
 static bool __remove_mapping(struct anonvm *vm, struct folio *folio)
 {
-	if (folio_mapped(folio) || folio_test_flag(folio, PG_dirty) ||
-	    folio_ref_count(folio) != 2)
+	if (folio_mapped(folio) || !folio_ref_freeze(folio, 2))
 		return false;
-	delete_from_swap_cache(vm, folio);
+	if (folio_test_flag(folio, PG_dirty)) {
+		folio_ref_unfreeze(folio, 2);
+		return false;
+	}
+	race_window(RACE_REMOVE_MAPPING, folio);
+	__delete_from_swap_cache(vm, folio);
+	folio_ref_unfreeze(folio, 1);
 	return true;
 }
 

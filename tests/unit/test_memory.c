@@ -1417,6 +1417,57 @@ static void test_pcp_drain_vs_refill(void **state)
 	assert_int_equal(pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved), 0);
 	machine_free(m);
 }
+
+/*
+ * A fault's swap-cache lookup while reclaim takes the folio out of the cache
+ * (RACE_REMOVE_MAPPING: MADV_PAGEOUT has unmapped and written the page, and __remove_mapping
+ * found only the isolation's and the cache's references). The lookup must fail: the count is
+ * frozen from that check to the removal, so the frame that reclaim counts as freed is free
+ * when it returns. When the count was only compared, the lookup took a reference, reclaim
+ * counted the page freed, and the frame stayed in use until the faulting thread let it go.
+ */
+struct remove_race {
+	struct anonvm *vm;
+	struct folio *looked_up;
+	int windows;
+};
+
+static struct remove_race *remove_race;
+
+static void remove_mapping_hook(enum race_point point, void *object)
+{
+	struct remove_race *r = remove_race;
+
+	if (point != RACE_REMOVE_MAPPING || r->windows++)
+		return;
+	r->looked_up = swap_cache_get_folio(r->vm, folio_swap_entry(object));
+}
+
+static void test_remove_mapping_vs_lookup(void **state)
+{
+	struct anonvm_mm *mm;
+	struct remove_race r = { .vm = reclaim_machine(8, 1, &mm) };
+	unsigned long in_use;
+	struct folio *got;
+
+	api_write(mm, ARENA, 'a');
+	in_use = ram_frames_in_use(r.vm->ram);
+	remove_race = &r;
+	race_set_hook(remove_mapping_hook);
+	assert_int_equal(anonvm_madvise(mm, ARENA, PAGE_SIZE, ANONVM_MADV_PAGEOUT), 0);
+	race_set_hook(NULL);
+	got = r.looked_up;
+	if (got)
+		folio_put(r.vm->ram, got);
+	assert_int_equal(r.windows, 1);
+	assert_null(got);
+	assert_int_equal(api_query(mm, ARENA).kind, ANONVM_PAGE_SWAP);
+	assert_int_equal(ram_frames_in_use(r.vm->ram), in_use - 1);
+	assert_int_equal(anonvm_check(r.vm, stderr), 0);
+	read_byte(mm, ARENA, 'a');
+	anonvm_exit(mm);
+	destroy_and_check_nothing_left(r.vm);
+}
 #else
 static void test_isolate_lru_vs_final_put(void **state)
 {
@@ -1424,6 +1475,11 @@ static void test_isolate_lru_vs_final_put(void **state)
 }
 
 static void test_pcp_drain_vs_refill(void **state)
+{
+	skip(); /* release builds have no race windows */
+}
+
+static void test_remove_mapping_vs_lookup(void **state)
 {
 	skip(); /* release builds have no race windows */
 }
@@ -1441,6 +1497,7 @@ int main(void)
 		cmocka_unit_test(test_reclaim_contended_rotates),
 		cmocka_unit_test(test_pageout_kept_goes_inactive),
 		cmocka_unit_test(test_activate_frees_swap_when_full),
+		cmocka_unit_test(test_remove_mapping_vs_lookup),
 		cmocka_unit_test(test_frames_metadata_only),
 		cmocka_unit_test(test_fault_read_zero_then_write),
 		cmocka_unit_test(test_fault_oom),
