@@ -252,6 +252,18 @@ static inline bool vma_is_fork_child(const struct vm_area_struct *vma)
 }
 
 /*
+ * Does every walk visit a family's VMAs in vm_pgoff order (the interval tree), so that one of
+ * higher pgoff is always visited after one of lower? A list visits them in the order they
+ * joined it, whatever their pgoff.
+ */
+static inline bool rmap_walk_pgoff_ordered(const struct vm_area_struct *vma)
+{
+	const struct anon_vma_index_ops *index = vma_rmap(vma)->index;
+
+	return index && index->keyed;
+}
+
+/*
  * The family's lock (the root rwsem). _read is what walks take: shared, or exclusive in a
  * design whose walks lock exclusively (rmap_ops.walk_lock_exclusive).
  */

@@ -801,7 +801,15 @@ struct vm_area_struct *copy_vma(struct vm_area_struct **vmap, unsigned long addr
 			VM_BUG_ON(faulted_in_anon_vma);
 			*vmap = vma = new_vma;
 		}
-		*need_rmap_locks = new_vma->vm_pgoff <= vma->vm_pgoff;
+		/*
+		 * The PTEs may move without the anon_vma lock only if every walk visits new_vma
+		 * after vma: a walk that passed vma before they left then finds them in new_vma.
+		 * The interval tree visits by vm_pgoff. A list visits a merge target wherever it
+		 * joined, maybe before vma, and a walk would miss the moving PTEs (a migration
+		 * entry left behind): the list kernels moved the target to the list's tail
+		 * (anon_vma_moveto_tail) and then always took the lock, as the list designs do.
+		 */
+		*need_rmap_locks = !rmap_walk_pgoff_ordered(vma) || new_vma->vm_pgoff <= vma->vm_pgoff;
 		return new_vma;
 	}
 

@@ -513,6 +513,39 @@ static void test_copy_vma(void **state)
 	machine_done(vm);
 }
 
+/*
+ * copy_vma's need_rmap_locks when mremap's destination merges into a VMA N of higher pgoff
+ * than the source S: the interval tree visits N after S, so the PTEs may move unlocked; a
+ * list may visit N first (N joined before S), so the move must hold the anon_vma lock. N is
+ * made by a DONTUNMAP move out of the middle of a VMA, S by moving that whole VMA afterwards;
+ * one page of S then lands right after N.
+ */
+static void test_copy_vma_rmap_locks(void **state)
+{
+	struct anonvm *vm = machine();
+	struct anonvm_mm *mm = process(vm);
+	struct vm_area_struct *src, *dst;
+	bool need_rmap_locks;
+
+	map(mm, 0, 30, RW);
+	touch(mm, 0, 30);
+	assert_int_equal(mremap_to(mm, 10, 10, 10, 100, ANONVM_MREMAP_DONTUNMAP), 0);
+	assert_int_equal(mremap_to(mm, 0, 30, 30, 200, 0), 0);
+	assert_int_equal(vma_at(mm, 100)->vm_pgoff, PGOFF(10));
+	assert_int_equal(vma_at(mm, 220)->vm_pgoff, PGOFF(0));
+
+	mmap_write_lock(mm_of(mm));
+	src = vma_at(mm, 220);
+	dst = copy_vma(&src, PG(110), LEN(1), src->vm_pgoff + 20, &need_rmap_locks);
+	mmap_write_unlock(mm_of(mm));
+	assert_ptr_equal(dst, vma_at(mm, 100)); /* merged into N */
+	assert_int_equal(dst->vm_end, PG(111));
+	assert_int_equal(need_rmap_locks, !test_design_is(DESIGN_BIT(ANONVM_RMAP_LINUX) |
+							  DESIGN_BIT(ANONVM_RMAP_NOREUSE)));
+	assert_int_equal(anonvm_check(vm, stderr), 0);
+	machine_done(vm);
+}
+
 /* mremap without a new address: grow in place (merging with next), shrink, move. */
 static void test_mremap_in_place(void **state)
 {
@@ -914,6 +947,7 @@ int main(void)
 	    cmocka_unit_test(test_dup_anon_vma),
 	    cmocka_unit_test(test_vmi_prealloc_fail),
 	    cmocka_unit_test(test_copy_vma),
+	    cmocka_unit_test(test_copy_vma_rmap_locks),
 	    cmocka_unit_test(test_mremap_in_place),
 	    cmocka_unit_test(test_mremap_errors),
 	    cmocka_unit_test(test_fork_flags),
